@@ -1,0 +1,12 @@
+/* crc64.h - CRC-64/Jones, the checksum trailing RDB files and DUMP payloads.
+ * Reflected, polynomial 0xad93d23594c935a9, initial value 0, no final xor. */
+#ifndef CRC64_H
+#define CRC64_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void crc64_init(void); /* optional: tables are built on first use anyway */
+uint64_t crc64(uint64_t crc, const unsigned char *s, uint64_t l);
+
+#endif
