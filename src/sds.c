@@ -248,7 +248,10 @@ static sds sdsMakeRoomForImpl(sds s, size_t addlen, int greedy) {
         else if (newlen + SDS_MAX_PREALLOC > newlen)
             newlen += SDS_MAX_PREALLOC;
     }
-    return sdsReshape(s, sdsGrowableType(newlen), newlen);
+    /* Never trade a header for a smaller one while growing: that would cost a copy. */
+    char type = sdsGrowableType(newlen);
+    if (type < sdsType(s)) type = sdsType(s);
+    return sdsReshape(s, type, newlen);
 }
 
 sds sdsMakeRoomFor(sds s, size_t addlen) {

@@ -66,7 +66,8 @@ struct __attribute__((__packed__)) sdshdr64 {
 #define SDS_TYPE_BITS 3
 #define SDS_TYPE_5_MAXLEN ((1 << (8 - SDS_TYPE_BITS)) - 1)
 
-#define SDS_HDR_VAR(T, s) struct sdshdr##T *sh = (struct sdshdr##T *)((s) - sizeof(struct sdshdr##T))
+#define SDS_HDR_VAR(T, s) \
+    struct sdshdr##T *sh = (struct sdshdr##T *)((s) - sizeof(struct sdshdr##T))
 #define SDS_HDR(T, s) ((struct sdshdr##T *)((s) - sizeof(struct sdshdr##T)))
 #define SDS_TYPE_5_LEN(f) ((unsigned char)(f) >> SDS_TYPE_BITS)
 
@@ -138,7 +139,10 @@ sds sdsdup(const sds s);
 void sdsfree(sds s); /* NULL is fine */
 void sdsfreeVoid(void *s); /* sdsfree with a generic signature, for destructor callbacks */
 
-/* Embedding: build an sds inside memory owned by someone else (e.g. an object). */
+/* Embedding: build an sds inside memory owned by someone else (e.g. an object).
+ * Such a string may be read and edited in place (length can only shrink), but must
+ * never be passed to sdsfree, sdsAllocSize or anything that may reallocate: those
+ * assume the header starts its own zmalloc block. */
 char sdsReqType(size_t string_size);          /* smallest type holding that length */
 size_t sdsHdrSize(char type);                 /* bytes of header for a type */
 size_t sdsReqSize(size_t len, char type);     /* header + len + NUL */
@@ -148,6 +152,9 @@ sds sdswrite(char *buf, size_t bufsize, char type, const char *init, size_t len)
 sds sdsMakeRoomFor(sds s, size_t addlen);          /* greedy */
 sds sdsMakeRoomForNonGreedy(sds s, size_t addlen); /* exactly addlen spare bytes */
 void sdsIncrLen(sds s, ssize_t incr);               /* after writing into spare space */
+/* Shrink (or set) the capacity; never produces TYPE_5, so would_regrow only exists for
+ * API compatibility. sdsResize truncates when size < sdslen. The capacity recorded is
+ * what the allocator gave, so it may exceed size by a few bytes. */
 sds sdsRemoveFreeSpace(sds s, int would_regrow);
 sds sdsResize(sds s, size_t size, int would_regrow);
 size_t sdsAllocSize(const sds s); /* full allocation incl. header, from the allocator */

@@ -398,12 +398,16 @@ static int emitNumber(char *buf, size_t len, const char *text, int n) {
     return n;
 }
 
+static int emitText(char *buf, size_t len, const char *text) {
+    return emitNumber(buf, len, text, (int)strlen(text));
+}
+
 int d2string(char *buf, size_t len, double value) {
     char tmp[64];
     long long ll;
-    if (isnan(value)) return emitNumber(buf, len, "nan", 3);
-    if (isinf(value)) return value > 0 ? emitNumber(buf, len, "inf", 3) : emitNumber(buf, len, "-inf", 4);
-    if (value == 0) return signbit(value) ? emitNumber(buf, len, "-0", 2) : emitNumber(buf, len, "0", 1);
+    if (isnan(value)) return emitText(buf, len, "nan");
+    if (isinf(value)) return emitText(buf, len, value > 0 ? "inf" : "-inf");
+    if (value == 0) return emitText(buf, len, signbit(value) ? "-0" : "0");
     if (doubleToExactLongLong(value, &ll)) return ll2string(buf, len, ll);
 
     char digits[DBL_DECIMAL_DIG + 1];
@@ -429,7 +433,7 @@ int trimDoubleString(char *buf, size_t len) {
 
 int ld2string(char *buf, size_t len, long double value, ld2string_mode mode) {
     int n;
-    if (isinf(value)) return value > 0 ? emitNumber(buf, len, "inf", 3) : emitNumber(buf, len, "-inf", 4);
+    if (isinf(value)) return emitText(buf, len, value > 0 ? "inf" : "-inf");
     switch (mode) {
     case LD_STR_AUTO: n = snprintf(buf, len, "%.17Lg", value); break;
     case LD_STR_HEX: n = snprintf(buf, len, "%La", value); break;

@@ -50,7 +50,10 @@ uint32_t sdigits10(int64_t v);
  * *err (if not NULL) is set to 1 on malformed input or overflow, else 0. */
 unsigned long long memtoull(const char *p, int *err);
 
-/* Clocks (wall clock). */
+/* Clocks (wall clock). The time types are also typedef'd in server.h; C11 allows the
+ * identical repeat, so headers that only need the types can include this one. */
+typedef long long mstime_t; /* milliseconds */
+typedef long long ustime_t; /* microseconds */
 long long ustime(void);
 long long mstime(void);
 

@@ -678,6 +678,85 @@ static void test_alloc_size(void **state) {
     }
 }
 
+/* Random operation sequences checked against a plain byte-array model. */
+static void test_random_ops(void **state) {
+    (void)state;
+    enum { MODEL_MAX = 200000 };
+    char *model = malloc(MODEL_MAX);
+    char *chunk = malloc(MODEL_MAX);
+    size_t mlen = 0;
+    sds s = sdsempty();
+    srand(99);
+    for (int step = 0; step < 20000; step++) {
+        int op = rand() % 8;
+        size_t n = (size_t)(rand() % (rand() % 8 == 0 ? 70000 : 300));
+        if (mlen + n >= MODEL_MAX) op = 2; /* shrink instead */
+        for (size_t i = 0; i < n; i++) chunk[i] = (char)(rand() & 0xff);
+        switch (op) {
+        case 0:
+        case 1:
+            s = sdscatlen(s, chunk, n);
+            memcpy(model + mlen, chunk, n);
+            mlen += n;
+            break;
+        case 2: {
+            ssize_t a = (ssize_t)(rand() % (int)(mlen + 1)) - (ssize_t)(mlen / 2);
+            ssize_t b = (ssize_t)(rand() % (int)(mlen + 1)) - (ssize_t)(mlen / 4);
+            sdsrange(s, a, b);
+            if (mlen) {
+                ssize_t len = (ssize_t)mlen;
+                ssize_t st = a < 0 ? (len + a < 0 ? 0 : len + a) : a;
+                ssize_t en = b < 0 ? (len + b < 0 ? 0 : len + b) : b;
+                if (en >= len) en = len - 1;
+                if (st >= len || st > en) {
+                    mlen = 0;
+                } else {
+                    memmove(model, model + st, (size_t)(en - st + 1));
+                    mlen = (size_t)(en - st + 1);
+                }
+            }
+            break;
+        }
+        case 3:
+            s = sdscpylen(s, chunk, n);
+            memcpy(model, chunk, n);
+            mlen = n;
+            break;
+        case 4:
+            s = sdsgrowzero(s, mlen + n);
+            memset(model + mlen, 0, n);
+            mlen += n;
+            break;
+        case 5:
+            s = sdsRemoveFreeSpace(s, rand() & 1);
+            break;
+        case 6:
+            s = sdsMakeRoomFor(s, n);
+            assert_true(sdsavail(s) >= n);
+            memcpy(s + mlen, chunk, n);
+            sdsIncrLen(s, (ssize_t)n);
+            memcpy(model + mlen, chunk, n);
+            mlen += n;
+            break;
+        case 7:
+            if (mlen > 0) {
+                size_t cut = (size_t)rand() % mlen;
+                sdsIncrLen(s, -(ssize_t)cut);
+                mlen -= cut;
+            }
+            break;
+        }
+        assert_int_equal(sdslen(s), mlen);
+        assert_true(sdsalloc(s) >= mlen);
+        assert_int_equal(s[mlen], '\0');
+        if (mlen) assert_memory_equal(s, model, mlen);
+        assert_int_not_equal(sdsType(s), SDS_TYPE_5); /* heap strings never use TYPE_5 */
+    }
+    sdsfree(s);
+    free(model);
+    free(chunk);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_basic),
@@ -702,6 +781,7 @@ int main(void) {
         cmocka_unit_test(test_splitargs),
         cmocka_unit_test(test_join),
         cmocka_unit_test(test_alloc_size),
+        cmocka_unit_test(test_random_ops),
     };
     return cmocka_run_group_tests_name("sds", tests, NULL, NULL);
 }
