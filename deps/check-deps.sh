@@ -12,6 +12,7 @@ command -v pkg-config >/dev/null 2>&1 || { echo "deps: pkg-config is missing: ap
 check liburing liburing-dev
 check lua5.1 liblua5.1-0-dev
 check openssl libssl-dev
+check liblzf liblzf-dev
 if [ -n "$missing" ]; then
     echo "deps: missing Debian packages:$missing" >&2
     echo "deps: install them with: apt-get install$missing" >&2
