@@ -1,0 +1,646 @@
+/* server.c -- process start-up, the cron, command dispatch and shutdown.
+ *
+ * main() loads the configuration, initialises the subsystems in dependency order
+ * (objects, databases, command table, listeners) and runs the event loop. Each loop
+ * turn runs beforeSleep() (fast expire cycle, pending writes, async client frees);
+ * serverCron() runs `hz` times a second for the periodic work.
+ *
+ * processCommand() takes a fully parsed request and decides whether it may run
+ * (existence, arity, authentication, protection, client pause); call() runs it and
+ * keeps the books: command stats, latency histogram, slowlog, latency monitor and
+ * MONITOR feed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+#include "ae.h"
+#include "commands.h"
+#include "config.h"
+#include "db.h"
+#include "debug.h"
+#include "info.h"
+#include "latency.h"
+#include "networking.h"
+#include "slowlog.h"
+#include "util.h"
+#include "version.h"
+#include "zmalloc.h"
+
+struct valkeyServer server;
+
+/* Extra descriptors beyond maxclients: listeners, log file, pipes, and so on. */
+#define CONFIG_MIN_RESERVED_FDS 32
+#define CONFIG_FDSET_INCR (CONFIG_MIN_RESERVED_FDS + 96)
+/* With more clients than this per hz unit, dynamic hz raises the cron frequency. */
+#define MAX_CLIENTS_PER_CLOCK_TICK 200
+#define SERVER_CRON_FIRST_DELAY_MS 1
+#define METRIC_SAMPLE_PERIOD_MS 100
+
+static const char log_level_marks[] = ".-*#";
+
+/* ------------------------------------------------------------------------- */
+/* Logging                                                                    */
+/* ------------------------------------------------------------------------- */
+
+/* 'C' in a fork child, 'M' in the primary process (replicas will say 'S'). */
+static char serverRoleChar(void) {
+    return server.pid && server.pid != getpid() ? 'C' : 'M';
+}
+
+void serverLogRaw(int level, const char *msg) {
+    const int syslog_levels[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING};
+    int rawmode = level & LL_RAW;
+    level &= 0xff;
+    if (level < server.verbosity) return;
+    int to_stdout = !server.logfile || server.logfile[0] == '\0';
+    FILE *fp = to_stdout ? stdout : fopen(server.logfile, "a");
+    if (!fp) return;
+    if (rawmode) {
+        fprintf(fp, "%s", msg);
+    } else {
+        char buf[64];
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        struct tm tm;
+        localtime_r(&tv.tv_sec, &tm);
+        int off = strftime(buf, sizeof(buf), "%d %b %Y %H:%M:%S.", &tm);
+        snprintf(buf + off, sizeof(buf) - off, "%03d", (int)tv.tv_usec / 1000);
+        fprintf(fp, "%d:%c %s %c %s\n", (int)getpid(), serverRoleChar(), buf, log_level_marks[level], msg);
+    }
+    fflush(fp);
+    if (!to_stdout) fclose(fp);
+    if (server.syslog_enabled) syslog(syslog_levels[level], "%s", msg);
+}
+
+void serverLog(int level, const char *fmt, ...) {
+    if ((level & 0xff) < server.verbosity) return;
+    char msg[LOG_MAX_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    serverLogRaw(level, msg);
+}
+
+/* Signal handlers may only use async-signal-safe calls: no stdio, no malloc. */
+void serverLogFromHandler(int level, const char *msg) {
+    if ((level & 0xff) < server.verbosity) return;
+    int to_stdout = !server.logfile || server.logfile[0] == '\0';
+    int fd = to_stdout ? STDOUT_FILENO : open(server.logfile, O_APPEND | O_CREAT | O_WRONLY, 0644);
+    if (fd == -1) return;
+    char pid[32];
+    int pidlen = ll2string(pid, sizeof(pid), getpid());
+    ssize_t ignored = write(fd, pid, pidlen);
+    ignored = write(fd, ":signal-handler ", 16);
+    ignored = write(fd, msg, strlen(msg));
+    ignored = write(fd, "\n", 1);
+    (void)ignored;
+    if (!to_stdout) close(fd);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Time                                                                       */
+/* ------------------------------------------------------------------------- */
+
+unsigned int getLRUClock(void) {
+    return (mstime() / LRU_CLOCK_RESOLUTION) & LRU_CLOCK_MAX;
+}
+
+/* The cached clock is good enough when the cron refreshes it at least as often as
+ * the clock resolution; otherwise read the real time. */
+unsigned int LRU_CLOCK(void) {
+    if (1000 / server.hz <= LRU_CLOCK_RESOLUTION) return server.lruclock;
+    return getLRUClock();
+}
+
+void updateCachedTime(int update_daylight_info) {
+    (void)update_daylight_info;
+    server.ustime = ustime();
+    server.mstime = server.ustime / 1000;
+    server.unixtime = server.mstime / 1000;
+}
+
+long long commandTimeSnapshot(void) {
+    return server.cmd_time_snapshot;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Cron                                                                       */
+/* ------------------------------------------------------------------------- */
+
+#define runWithPeriod(ms) if (((ms) <= 1000 / server.hz) || !(server.cronloops % ((ms) / (1000 / server.hz))))
+
+size_t getUsedMemory(void) {
+    return zmalloc_used_memory();
+}
+
+static void updateDynamicHz(void) {
+    server.hz = server.config_hz;
+    if (!server.dynamic_hz) return;
+    unsigned long clients = listLength(server.clients);
+    while (clients / server.hz > MAX_CLIENTS_PER_CLOCK_TICK) {
+        server.hz *= 2;
+        if (server.hz > CONFIG_MAX_HZ) {
+            server.hz = CONFIG_MAX_HZ;
+            break;
+        }
+    }
+}
+
+static void cronUpdateMetrics(void) {
+    runWithPeriod(METRIC_SAMPLE_PERIOD_MS) {
+        long long now = mstime();
+        trackInstantaneousMetric(STATS_METRIC_COMMAND, server.stat_numcommands, now, 1000);
+        trackInstantaneousMetric(STATS_METRIC_NET_INPUT, server.stat_net_input_bytes, now, 1000);
+        trackInstantaneousMetric(STATS_METRIC_NET_OUTPUT, server.stat_net_output_bytes, now, 1000);
+    }
+    size_t used = zmalloc_used_memory();
+    if (used > server.stat_peak_memory) {
+        server.stat_peak_memory = used;
+        server.stat_peak_memory_time = server.unixtime;
+    }
+}
+
+static long long serverCron(struct aeEventLoop *el, long long id, void *clientData) {
+    (void)el;
+    (void)id;
+    (void)clientData;
+    updateCachedTime(1);
+    updateDynamicHz();
+    server.lruclock = getLRUClock();
+    cronUpdateMetrics();
+
+    if (server.shutdown_asap && !isShutdownInitiated()) {
+        if (prepareForShutdown(NULL, SHUTDOWN_NOFLAGS) == C_OK) exit(0);
+        server.shutdown_asap = 0;
+    }
+    clientsCron();
+    databasesCron();
+    if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW);
+    checkClientPauseTimeoutAndReturnIfPaused();
+    server.cronloops++;
+    return 1000 / server.hz;
+}
+
+/* Event-loop cycle accounting for INFO stats: a cycle runs from waking up to the
+ * end of the next beforeSleep; command time is what call() spent inside it. */
+static monotime cycle_start;
+static ustime_t cycle_cmd_us;
+
+static void afterSleep(struct aeEventLoop *el) {
+    (void)el;
+    cycle_start = getMonotonicUs();
+    cycle_cmd_us = 0;
+}
+
+static void beforeSleep(struct aeEventLoop *el) {
+    (void)el;
+    if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_FAST);
+    handleClientsWithPendingWrites();
+    freeClientsInAsyncFreeQueue();
+    if (cycle_start) infoRecordEventLoopCycle(elapsedUs(cycle_start), cycle_cmd_us);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Dispatch                                                                   */
+/* ------------------------------------------------------------------------- */
+
+static void rejectCommandSds(client *c, sds err) {
+    if (c->cmd) c->cmd->rejected_calls++;
+    addReplyErrorSds(c, err);
+}
+
+static void rejectCommandObject(client *c, robj *err) {
+    if (c->cmd) c->cmd->rejected_calls++;
+    addReplyErrorObject(c, err);
+}
+
+/* Builds the unknown command / unknown subcommand error. */
+int commandCheckExistence(client *c, sds *err) {
+    if (c->cmd) return 1;
+    if (!err) return 0;
+    if (c->argc >= 2 && isContainerCommandBySds(objectGetVal(c->argv[0]))) {
+        sds cmd = sdsnew(objectGetVal(c->argv[0]));
+        sdstoupper(cmd);
+        *err = sdscatprintf(sdsempty(), "unknown subcommand '%.128s'. Try %s HELP.", (char *)objectGetVal(c->argv[1]),
+                            cmd);
+        sdsfree(cmd);
+        return 0;
+    }
+    sds args = sdsempty();
+    for (int i = 1; i < c->argc && sdslen(args) < 128; i++) {
+        sds arg = objectGetVal(c->argv[i]);
+        args = sdscatprintf(args, "'%.*s' ", 128 - (int)sdslen(args), arg);
+    }
+    *err = sdscatprintf(sdsempty(), "unknown command '%.128s', with args beginning with: %s",
+                        (char *)objectGetVal(c->argv[0]), args);
+    sdsfree(args);
+    return 0;
+}
+
+static int isLocalClient(client *c) {
+    if (c->flags & CLIENT_UNIX_SOCKET) return 1;
+    char *peer = getClientPeerId(c);
+    return !strncmp(peer, "127.", 4) || !strncmp(peer, "[::1]", 5);
+}
+
+static int protectedActionAllowed(int config, client *c) {
+    return config == PROTECTED_ACTION_ALLOWED_YES || (config == PROTECTED_ACTION_ALLOWED_LOCAL && isLocalClient(c));
+}
+
+static int protectedCommandConfig(serverCommand *cmd) {
+    return !strcasecmp(cmd->declared_name, "debug") ? server.enable_debug_cmd : server.enable_module_cmd;
+}
+
+static sds protectedCommandError(serverCommand *cmd) {
+    const char *what = !strcasecmp(cmd->declared_name, "debug") ? "DEBUG" : "MODULE";
+    return sdscatprintf(sdsempty(),
+                        "%s command not allowed. If the %s option is set to \"local\", you can run it from a local "
+                        "connection, otherwise you need to set this option in the configuration file, and then "
+                        "restart the server.",
+                        what, !strcasecmp(what, "DEBUG") ? "enable-debug-command" : "enable-module-command");
+}
+
+static int commandBlockedByPause(client *c) {
+    if (!checkClientPauseTimeoutAndReturnIfPaused()) return 0;
+    if (c->flags & (CLIENT_PRIMARY | CLIENT_REPLICA)) return 0;
+    if (server.pause_type == CLIENT_PAUSE_ALL) return 1;
+    return server.pause_type == CLIENT_PAUSE_WRITE && (c->cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE));
+}
+
+int processCommand(client *c) {
+    sds err = NULL;
+    c->cmd = c->lastcmd = c->realcmd = lookupCommand(c->argv, c->argc);
+    if (!commandCheckExistence(c, &err)) {
+        rejectCommandSds(c, err);
+        return C_OK;
+    }
+    if (!commandCheckArity(c->cmd, c->argc, &err)) {
+        rejectCommandSds(c, err);
+        return C_OK;
+    }
+    if ((c->cmd->flags & CMD_PROTECTED) && !protectedActionAllowed(protectedCommandConfig(c->cmd), c)) {
+        rejectCommandSds(c, protectedCommandError(c->cmd));
+        return C_OK;
+    }
+    if (!(c->cmd->flags & CMD_NO_AUTH) && !clientIsAuthenticated(c)) {
+        rejectCommandObject(c, shared.noautherr);
+        return C_OK;
+    }
+    if (commandBlockedByPause(c)) {
+        blockPostponeClient(c);
+        return C_OK;
+    }
+    call(c, CMD_CALL_FULL);
+    return C_OK;
+}
+
+static void recordCommandLatency(serverCommand *cmd, ustime_t duration_us) {
+    if (!server.latency_tracking_enabled) return;
+    if (!cmd->latency_histogram) cmd->latency_histogram = histogramCreate();
+    histogramRecord(cmd->latency_histogram, (uint64_t)duration_us * 1000);
+}
+
+static void feedMonitorsIfNeeded(client *c) {
+    if (!listLength(server.monitors) || (c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) return;
+    robj **argv = c->original_argv ? c->original_argv : c->argv;
+    int argc = c->original_argv ? c->original_argc : c->argc;
+    replicationFeedMonitors(c, server.monitors, c->db->id, argv, argc);
+}
+
+void call(client *c, int flags) {
+    (void)flags;
+    serverCommand *real_cmd = c->realcmd;
+    client *prev_client = server.executing_client;
+    long long prev_errors = server.stat_total_error_replies;
+
+    if (server.execution_nesting == 0) {
+        updateCachedTime(0);
+        server.cmd_time_snapshot = server.mstime;
+    }
+    server.executing_client = c;
+    server.execution_nesting++;
+    c->flags |= CLIENT_EXECUTING_COMMAND;
+    monotime start = getMonotonicUs();
+    c->cmd->proc(c);
+    ustime_t duration = (ustime_t)elapsedUs(start);
+    c->flags &= ~CLIENT_EXECUTING_COMMAND;
+    server.execution_nesting--;
+    server.executing_client = prev_client;
+    c->duration = duration;
+    if (server.execution_nesting == 0) cycle_cmd_us += duration;
+
+    if (server.stat_total_error_replies > prev_errors) real_cmd->failed_calls++;
+    real_cmd->calls++;
+    real_cmd->microseconds += duration;
+    recordCommandLatency(real_cmd, duration);
+    if (!(real_cmd->flags & CMD_SKIP_SLOWLOG) && server.slowlog_log_slower_than >= 0 &&
+        duration >= server.slowlog_log_slower_than)
+        slowlogPushCurrentCommand(c, real_cmd, duration);
+    latencyAddSampleIfNeeded((real_cmd->flags & CMD_FAST) ? "fast-command" : "command", duration / 1000);
+    feedMonitorsIfNeeded(c);
+    server.stat_numcommands++;
+    c->commands_processed++;
+}
+
+int mustObeyClient(client *c) {
+    return (c->flags & CLIENT_PRIMARY) != 0;
+}
+
+/* Propagation arrives with AOF and replication; until then nothing consumes it. */
+void alsoPropagate(int dbid, robj **argv, int argc, int target) {
+    (void)dbid;
+    (void)argv;
+    (void)argc;
+    (void)target;
+}
+
+void preventCommandPropagation(client *c) {
+    c->flags |= CLIENT_PREVENT_AOF_PROP | CLIENT_PREVENT_REPL_PROP;
+}
+
+void forceCommandPropagation(client *c, int flags) {
+    (void)c;
+    (void)flags;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Shutdown                                                                   */
+/* ------------------------------------------------------------------------- */
+
+static int shutdown_initiated = 0;
+
+int isShutdownInitiated(void) {
+    return shutdown_initiated;
+}
+
+static void removePidFile(void) {
+    if (server.pidfile && server.pidfile[0] && server.pid == getpid()) unlink(server.pidfile);
+}
+
+int prepareForShutdown(client *c, int flags) {
+    (void)c;
+    (void)flags;
+    shutdown_initiated = 1;
+    serverLog(LL_NOTICE, "User requested shutdown...");
+    removePidFile();
+    closeListeningSockets(1);
+    serverLog(LL_WARNING, "Valkey is now ready to exit, bye bye...");
+    return C_OK;
+}
+
+void shutdownCommand(client *c) {
+    int flags = SHUTDOWN_NOFLAGS, abort = 0;
+    for (int i = 1; i < c->argc; i++) {
+        const char *opt = objectGetVal(c->argv[i]);
+        if (!strcasecmp(opt, "nosave")) flags |= SHUTDOWN_NOSAVE;
+        else if (!strcasecmp(opt, "save")) flags |= SHUTDOWN_SAVE;
+        else if (!strcasecmp(opt, "now")) flags |= SHUTDOWN_NOW;
+        else if (!strcasecmp(opt, "force")) flags |= SHUTDOWN_FORCE;
+        else if (!strcasecmp(opt, "abort")) abort = 1;
+        else {
+            addReplyErrorObject(c, shared.syntaxerr);
+            return;
+        }
+    }
+    if ((abort && flags != SHUTDOWN_NOFLAGS) || ((flags & SHUTDOWN_NOSAVE) && (flags & SHUTDOWN_SAVE))) {
+        addReplyErrorObject(c, shared.syntaxerr);
+        return;
+    }
+    if (abort) {
+        /* Shutdown never waits (there are no replicas to wait for), so there is
+         * never one in progress to abort. */
+        addReplyError(c, "No shutdown in progress.");
+        return;
+    }
+    if (prepareForShutdown(c, flags) == C_OK) exit(0);
+    addReplyError(c, "Errors trying to SHUTDOWN. Check logs.");
+}
+
+static void sigShutdownHandler(int sig) {
+    const char *msg = sig == SIGINT ? "Received SIGINT scheduling shutdown..."
+                                    : "Received SIGTERM scheduling shutdown...";
+    if (server.shutdown_asap && sig == SIGINT) {
+        serverLogFromHandler(LL_WARNING, "You insist... exiting now.");
+        removePidFile();
+        _exit(1);
+    }
+    serverLogFromHandler(LL_WARNING, msg);
+    server.shutdown_asap = 1;
+}
+
+static void setupSignalHandlers(void) {
+    struct sigaction act;
+    memset(&act, 0, sizeof(act));
+    sigemptyset(&act.sa_mask);
+    act.sa_handler = sigShutdownHandler;
+    sigaction(SIGTERM, &act, NULL);
+    sigaction(SIGINT, &act, NULL);
+    setupSigSegvAction();
+}
+
+/* ------------------------------------------------------------------------- */
+/* Start-up                                                                   */
+/* ------------------------------------------------------------------------- */
+
+static void adjustOpenFilesLimit(void) {
+    rlim_t wanted = server.maxclients + CONFIG_MIN_RESERVED_FDS;
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == -1 || limit.rlim_cur >= wanted) return;
+    limit.rlim_cur = wanted > limit.rlim_max ? limit.rlim_max : wanted;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == -1 || limit.rlim_cur < wanted) {
+        unsigned int allowed = limit.rlim_cur > CONFIG_MIN_RESERVED_FDS ? limit.rlim_cur - CONFIG_MIN_RESERVED_FDS : 1;
+        serverLog(LL_WARNING, "You requested maxclients of %u requiring at least %llu max file descriptors.",
+                  server.maxclients, (unsigned long long)wanted);
+        serverLog(LL_WARNING, "Server can't set maximum open files to %llu; maxclients has been reduced to %u.",
+                  (unsigned long long)wanted, allowed);
+        server.maxclients = allowed;
+    }
+}
+
+static void createPidFile(void) {
+    if (!server.pidfile || !server.pidfile[0]) return;
+    FILE *fp = fopen(server.pidfile, "w");
+    if (!fp) {
+        serverLog(LL_WARNING, "Failed to write PID file: %s", strerror(errno));
+        return;
+    }
+    fprintf(fp, "%d\n", (int)getpid());
+    fclose(fp);
+}
+
+static void daemonize(void) {
+    if (fork() != 0) exit(0); /* the parent exits */
+    setsid();
+    int fd = open("/dev/null", O_RDWR, 0);
+    if (fd == -1) return;
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO) close(fd);
+}
+
+static void initServerState(void) {
+    server.pid = getpid();
+    server.clients = listCreate();
+    server.clients_to_close = listCreate();
+    server.clients_pending_write = listCreate();
+    server.monitors = listCreate();
+    server.paused_clients = listCreate();
+    server.next_client_id = 1;
+    server.execution_nesting = 0;
+    server.cronloops = 0;
+    server.child_pid = -1;
+    server.stat_starttime = time(NULL);
+    server.stat_starttime_mono = getMonotonicUs();
+    server.lastsave = time(NULL);
+    server.lastbgsave_status = C_OK;
+    server.sofd = -1;
+    server.hz = server.config_hz;
+    server.lruclock = getLRUClock();
+    updateCachedTime(1);
+    getRandomHexChars(server.runid, CONFIG_RUN_ID_SIZE);
+    server.runid[CONFIG_RUN_ID_SIZE] = '\0';
+}
+
+static void initServer(void) {
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    setupSignalHandlers();
+    if (server.syslog_enabled) openlog(server.syslog_ident, LOG_PID | LOG_NDELAY | LOG_NOWAIT, server.syslog_facility);
+    initServerState();
+    createSharedObjects();
+    adjustOpenFilesLimit();
+    server.el = aeCreateEventLoop(server.maxclients + CONFIG_FDSET_INCR);
+    if (!server.el) {
+        serverLog(LL_WARNING, "Failed creating the event loop. Error message: '%s'", strerror(errno));
+        exit(1);
+    }
+    initDatabases();
+    populateCommandTable();
+    slowlogInit();
+    if (initListeners() != C_OK) exit(1);
+    if (aeCreateTimeEvent(server.el, SERVER_CRON_FIRST_DELAY_MS, serverCron, NULL, NULL) == AE_ERR) {
+        serverLog(LL_WARNING, "Can't create event loop timers.");
+        exit(1);
+    }
+    aeSetBeforeSleepProc(server.el, beforeSleep);
+    aeSetAfterSleepProc(server.el, afterSleep);
+}
+
+static void version(void) {
+    printf("Valkey server v=%s sha=00000000:0 malloc=%s bits=%d build=0000000000000000\n", VALKEY_VERSION,
+           ZMALLOC_LIB, (int)(sizeof(long) * 8));
+    exit(0);
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "Usage: ./valkey-server [/path/to/valkey.conf] [options] [-]\n"
+            "       ./valkey-server - (read config from stdin)\n"
+            "       ./valkey-server -v or --version\n"
+            "       ./valkey-server -h or --help\n\n"
+            "Examples:\n"
+            "       ./valkey-server (run the server with default conf)\n"
+            "       ./valkey-server /etc/valkey/6379.conf\n"
+            "       ./valkey-server --port 7777\n"
+            "       ./valkey-server /etc/myvalkey.conf --loglevel verbose -\n"
+            "       ./valkey-server /etc/myvalkey.conf --loglevel verbose\n");
+    exit(1);
+}
+
+/* Turns "--port 7000 --save" style arguments into "port 7000\nsave \n" config text. */
+static sds commandLineOptions(int argc, char **argv, int first) {
+    sds options = sdsempty();
+    int after_directive = 0;
+    for (int j = first; j < argc; j++) {
+        if (argv[j][0] == '-' && argv[j][1] == '-' && argv[j][2] != '\0') {
+            if (sdslen(options)) options = sdscat(options, "\n");
+            options = sdscat(options, argv[j] + 2);
+            options = sdscat(options, " ");
+            after_directive = 1;
+        } else {
+            if (!after_directive && sdslen(options)) options = sdscat(options, "\n");
+            options = sdscatrepr(options, argv[j], strlen(argv[j]));
+            options = sdscat(options, " ");
+        }
+    }
+    return options;
+}
+
+static void rememberExecutable(int argc, char **argv) {
+    char path[PATH_MAX];
+    server.executable = realpath(argv[0], path) ? zstrdup(path) : zstrdup(argv[0]);
+    server.exec_argv = zmalloc(sizeof(char *) * (argc + 1));
+    for (int j = 0; j < argc; j++) server.exec_argv[j] = zstrdup(argv[j]);
+    server.exec_argv[argc] = NULL;
+}
+
+int main(int argc, char **argv) {
+    server.pid = getpid();
+    setlocale(LC_COLLATE, "");
+    tzset();
+    uint8_t seed[16];
+    getRandomBytes(seed, sizeof(seed));
+    hashtableSetHashFunctionSeed(seed);
+    rememberExecutable(argc, argv);
+    initConfigValues();
+
+    char *configfile = NULL;
+    int config_from_stdin = 0, first_option = 1;
+    if (argc >= 2) {
+        if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version")) version();
+        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) usage();
+        if (argv[1][0] != '-') {
+            configfile = argv[1];
+            first_option = 2;
+        }
+    }
+    for (int j = first_option; j < argc; j++) {
+        if (!strcmp(argv[j], "-") && (j == argc - 1 || argv[j + 1][0] == '-')) {
+            config_from_stdin = 1;
+            memmove(argv + j, argv + j + 1, sizeof(char *) * (argc - j - 1));
+            argc--;
+            break;
+        }
+    }
+    sds options = commandLineOptions(argc, argv, first_option);
+    if (configfile) {
+        char path[PATH_MAX];
+        server.configfile = zstrdup(realpath(configfile, path) ? path : configfile);
+    }
+    serverLog(LL_NOTICE, "oO0OoO0OoO0Oo Valkey is starting oO0OoO0OoO0Oo");
+    serverLog(LL_NOTICE, "Valkey version=%s, bits=%d, commit=00000000, modified=0, pid=%d, just started",
+              VALKEY_VERSION, (int)(sizeof(long) * 8), (int)getpid());
+    loadServerConfig(server.configfile, config_from_stdin, options);
+    sdsfree(options);
+    if (configfile) serverLog(LL_NOTICE, "Configuration loaded");
+    else serverLog(LL_WARNING, "Warning: no config file specified, using the default config. In order to specify "
+                               "a config file use %s /path/to/valkey.conf", argv[0]);
+    if (server.daemonize) daemonize();
+    server.pid = getpid();
+    initServer();
+    if (server.daemonize || (server.pidfile && server.pidfile[0])) createPidFile();
+    serverLog(LL_NOTICE, "Server initialized");
+    infoRecordStartupMemory();
+    if (server.ipfd_count > 0) serverLog(LL_NOTICE, "Ready to accept connections tcp");
+    if (server.sofd > 0) serverLog(LL_NOTICE, "Ready to accept connections unix");
+    aeMain(server.el);
+    aeDeleteEventLoop(server.el);
+    return 0;
+}
