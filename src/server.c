@@ -29,6 +29,7 @@
 
 #include "server.h"
 #include "ae.h"
+#include "blocked.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -211,6 +212,8 @@ static void afterSleep(struct aeEventLoop *el) {
 static void beforeSleep(struct aeEventLoop *el) {
     (void)el;
     if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_FAST);
+    if (handleClientsBlockedOnKeys) handleClientsBlockedOnKeys();
+    if (blockedBeforeSleep) blockedBeforeSleep();
     handleClientsWithPendingWrites();
     freeClientsInAsyncFreeQueue();
     if (cycle_start) infoRecordEventLoopCycle(elapsedUs(cycle_start), cycle_cmd_us);
@@ -307,6 +310,7 @@ int processCommand(client *c) {
         return C_OK;
     }
     call(c, CMD_CALL_FULL);
+    if (handleClientsBlockedOnKeys) handleClientsBlockedOnKeys();
     return C_OK;
 }
 
@@ -458,6 +462,22 @@ static void setupSignalHandlers(void) {
 /* Start-up                                                                   */
 /* ------------------------------------------------------------------------- */
 
+/* Subsystems register their config directives and object procs here, before the
+ * configuration is read. Each is optional while the tree grows (weak symbols). */
+void listTypeRegister(void) __attribute__((weak));
+void hashTypeRegister(void) __attribute__((weak));
+void setTypeRegister(void) __attribute__((weak));
+void zsetTypeRegister(void) __attribute__((weak));
+void pubsubRegister(void) __attribute__((weak));
+void multiRegister(void) __attribute__((weak));
+
+static void registerSubsystems(void) {
+    void (*const registrations[])(void) = {listTypeRegister, hashTypeRegister, setTypeRegister,
+                                            zsetTypeRegister, pubsubRegister,   multiRegister};
+    for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++)
+        if (registrations[i]) registrations[i]();
+}
+
 static void adjustOpenFilesLimit(void) {
     rlim_t wanted = server.maxclients + CONFIG_MIN_RESERVED_FDS;
     struct rlimit limit;
@@ -599,6 +619,7 @@ int main(int argc, char **argv) {
     getRandomBytes(seed, sizeof(seed));
     hashtableSetHashFunctionSeed(seed);
     rememberExecutable(argc, argv);
+    registerSubsystems();
     initConfigValues();
 
     char *configfile = NULL;

@@ -25,11 +25,12 @@
 #   (two bytes, as the replies show: SET k ÿ then GET k answers $2 "\xc3\xbf"); all other
 #   arguments are one byte per character. The replay sends the same bytes.
 #
-# Families replayed: strings and keys ($::env(REPLIES_FAMILIES) overrides, e.g. "strings keys
+# Families replayed: every data-type family; commands not implemented yet are skipped
+# ($::env(REPLIES_FAMILIES) overrides, e.g. "strings keys
 # lists"). Without the reference directory every test is skipped with the reason.
 
 namespace eval ::replies {
-    variable families {strings keys}
+    variable families {strings keys lists hashes sets zsets}
     if {[info exists ::env(REPLIES_FAMILIES)]} {
         set families $::env(REPLIES_FAMILIES)
     }
