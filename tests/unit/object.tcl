@@ -167,8 +167,13 @@ start_server {tags {"object"}} {
         }
         set per_key [expr {([s used_memory] - $before) / 10000.0}]
         # Each entry is one 48-byte allocation plus its slot in the table. Redis 7.0
-        # needs about 90 bytes here.
-        assert_lessthan $per_key 72
+        # needs about 90 bytes here. glibc's malloc (sanitized builds) rounds the
+        # 46-byte entry up to a 56-byte chunk, so the budget only holds for jemalloc.
+        if {[string match jemalloc* [s mem_allocator]]} {
+            assert_lessthan $per_key 72
+        } else {
+            assert_lessthan $per_key 80
+        }
         r flushall
     }
 }
