@@ -190,30 +190,13 @@ static int signedFieldAdd(int64_t value, int64_t incr, int bits, int owtype, int
  * Argument parsing and key access
  * ------------------------------------------------------------------------- */
 
-static const char *argBytes(const robj *o, char *buf, size_t *len) {
-    if (o->encoding == OBJ_ENCODING_INT) {
-        *len = (size_t)ll2string(buf, LONG_STR_SIZE, (long)objectGetVal(o));
-        return buf;
-    }
-    sds s = objectGetVal(o);
-    *len = sdslen(s);
-    return s;
-}
-
-static int argIs(const robj *arg, const char *name) {
-    char buf[LONG_STR_SIZE];
-    size_t len;
-    const char *p = argBytes(arg, buf, &len);
-    return len == strlen(name) && strncasecmp(p, name, len) == 0;
-}
-
 /* The read-only bytes of a string value (NULL and length 0 for a missing key). */
 static const unsigned char *valueBytes(const robj *o, char *buf, size_t *len) {
     if (o == NULL) {
         *len = 0;
         return NULL;
     }
-    return (const unsigned char *)argBytes(o, buf, len);
+    return (const unsigned char *)stringObjectBytes(o, buf, len);
 }
 
 /* Parses a bit offset. With `field_bits` > 0 (BITFIELD), "#N" means N * field_bits.
@@ -222,7 +205,7 @@ static int getBitOffsetOrReply(client *c, robj *arg, uint64_t *offset, int field
     static const char *err = "bit offset is not an integer or out of range";
     char buf[LONG_STR_SIZE];
     size_t len;
-    const char *p = argBytes(arg, buf, &len);
+    const char *p = stringObjectBytes(arg, buf, &len);
     int times_width = field_bits > 0 && len > 0 && p[0] == '#';
     long long v;
 
@@ -242,7 +225,7 @@ bad:
 static int getBitfieldTypeOrReply(client *c, robj *arg, int *is_signed, int *bits) {
     char buf[LONG_STR_SIZE];
     size_t len;
-    const char *p = argBytes(arg, buf, &len);
+    const char *p = stringObjectBytes(arg, buf, &len);
     long long n;
 
     if (len >= 2 && (p[0] == 'i' || p[0] == 'u') && string2ll(p + 1, len - 1, &n)) { /* lower case only */
@@ -358,9 +341,9 @@ static int parseRangeArgs(client *c, int first, long long *start, long long *end
     }
     if (getLongLongFromObjectOrReply(c, c->argv[first], start, NULL) != C_OK) return C_ERR;
     if (extra == 3) {
-        if (argIs(c->argv[first + 2], "BIT")) {
+        if (stringObjectEqualsIgnoreCase(c->argv[first + 2], "BIT")) {
             *isbit = 1;
-        } else if (!argIs(c->argv[first + 2], "BYTE")) {
+        } else if (!stringObjectEqualsIgnoreCase(c->argv[first + 2], "BYTE")) {
             addReplyErrorObject(c, shared.syntaxerr);
             return C_ERR;
         }
@@ -548,13 +531,13 @@ static void bitopCompute(int op, unsigned char *res, size_t maxlen, unsigned cha
  * empty result deletes the destination. */
 void bitopCommand(client *c) {
     int op;
-    if (argIs(c->argv[1], "AND"))
+    if (stringObjectEqualsIgnoreCase(c->argv[1], "AND"))
         op = BITOP_AND;
-    else if (argIs(c->argv[1], "OR"))
+    else if (stringObjectEqualsIgnoreCase(c->argv[1], "OR"))
         op = BITOP_OR;
-    else if (argIs(c->argv[1], "XOR"))
+    else if (stringObjectEqualsIgnoreCase(c->argv[1], "XOR"))
         op = BITOP_XOR;
-    else if (argIs(c->argv[1], "NOT"))
+    else if (stringObjectEqualsIgnoreCase(c->argv[1], "NOT"))
         op = BITOP_NOT;
     else {
         addReplyErrorObject(c, shared.syntaxerr);
@@ -682,19 +665,19 @@ static void bitfieldGeneric(client *c, int readonly_command) {
     for (int j = 2; j < c->argc; j++) {
         int remaining = c->argc - j - 1;
         int opcode;
-        if (argIs(c->argv[j], "GET") && remaining >= 2) {
+        if (stringObjectEqualsIgnoreCase(c->argv[j], "GET") && remaining >= 2) {
             opcode = BFOP_GET;
-        } else if (argIs(c->argv[j], "SET") && remaining >= 3) {
+        } else if (stringObjectEqualsIgnoreCase(c->argv[j], "SET") && remaining >= 3) {
             opcode = BFOP_SET;
-        } else if (argIs(c->argv[j], "INCRBY") && remaining >= 3) {
+        } else if (stringObjectEqualsIgnoreCase(c->argv[j], "INCRBY") && remaining >= 3) {
             opcode = BFOP_INCRBY;
-        } else if (argIs(c->argv[j], "OVERFLOW") && remaining >= 1) {
+        } else if (stringObjectEqualsIgnoreCase(c->argv[j], "OVERFLOW") && remaining >= 1) {
             robj *mode = c->argv[++j];
-            if (argIs(mode, "WRAP"))
+            if (stringObjectEqualsIgnoreCase(mode, "WRAP"))
                 owtype = BFOVERFLOW_WRAP;
-            else if (argIs(mode, "SAT"))
+            else if (stringObjectEqualsIgnoreCase(mode, "SAT"))
                 owtype = BFOVERFLOW_SAT;
-            else if (argIs(mode, "FAIL"))
+            else if (stringObjectEqualsIgnoreCase(mode, "FAIL"))
                 owtype = BFOVERFLOW_FAIL;
             else {
                 addReplyError(c, "Invalid OVERFLOW type specified");

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "object.h"
 #include "db.h"
@@ -375,6 +376,23 @@ size_t stringObjectLen(const robj *o) {
     return sdigits10((long)objectGetVal(o));
 }
 
+const char *stringObjectBytes(const robj *o, char *buf, size_t *len) {
+    if (o->encoding == OBJ_ENCODING_INT) {
+        *len = (size_t)ll2string(buf, LONG_STR_SIZE, (long)objectGetVal(o));
+        return buf;
+    }
+    sds s = objectGetVal(o);
+    *len = sdslen(s);
+    return s;
+}
+
+int stringObjectEqualsIgnoreCase(const robj *o, const char *s) {
+    char buf[LONG_STR_SIZE];
+    size_t len;
+    const char *p = stringObjectBytes(o, buf, &len);
+    return len == strlen(s) && strncasecmp(p, s, len) == 0;
+}
+
 int objectSharedIntegersAllowed(void) {
     return server.maxmemory == 0 || !(server.maxmemory_policy & MAXMEMORY_FLAG_NO_SHARED_INTEGERS);
 }
@@ -440,23 +458,12 @@ robj *getDecodedObject(robj *o) {
     return createStringObject(buf, len);
 }
 
-/* The bytes of a string object; INT values are printed into buf. */
-static const char *stringObjectBytes(const robj *o, char *buf, size_t bufsize, size_t *len) {
-    if (sdsEncodedObject(o)) {
-        sds s = objectGetVal(o);
-        *len = sdslen(s);
-        return s;
-    }
-    *len = ll2string(buf, bufsize, (long)objectGetVal(o));
-    return buf;
-}
-
 static int compareStringObjectsWithFlags(const robj *a, const robj *b, int flags) {
     if (a == b) return 0;
     char bufa[LONG_STR_SIZE], bufb[LONG_STR_SIZE];
     size_t alen, blen;
-    const char *astr = stringObjectBytes(a, bufa, sizeof(bufa), &alen);
-    const char *bstr = stringObjectBytes(b, bufb, sizeof(bufb), &blen);
+    const char *astr = stringObjectBytes(a, bufa, &alen);
+    const char *bstr = stringObjectBytes(b, bufb, &blen);
     if (flags & REDIS_COMPARE_COLL) return strcoll(astr, bstr);
     int cmp = memcmp(astr, bstr, alen < blen ? alen : blen);
     if (cmp) return cmp;

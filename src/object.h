@@ -137,6 +137,11 @@ robj *makeObjectShared(robj *o);
 
 /* Strings. */
 size_t stringObjectLen(const robj *o);
+/* The bytes of a string object; INT-encoded values are printed into buf, which must
+ * hold LONG_STR_SIZE (util.h) bytes. */
+const char *stringObjectBytes(const robj *o, char *buf, size_t *len);
+/* Case-insensitive equality with a C string: option parsing of command arguments. */
+int stringObjectEqualsIgnoreCase(const robj *o, const char *s);
 int sdsEncodedObject(const robj *o);
 int equalStringObjects(robj *a, robj *b);
 int compareStringObjects(const robj *a, const robj *b);

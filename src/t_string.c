@@ -32,26 +32,6 @@
  * Small helpers
  * ------------------------------------------------------------------------- */
 
-/* The bytes of a string object. INT-encoded values are printed into `buf`, which must
- * hold LONG_STR_SIZE bytes. */
-static const char *stringBytes(const robj *o, char *buf, size_t *len) {
-    if (o->encoding == OBJ_ENCODING_INT) {
-        *len = (size_t)ll2string(buf, LONG_STR_SIZE, (long)objectGetVal(o));
-        return buf;
-    }
-    sds s = objectGetVal(o);
-    *len = sdslen(s);
-    return s;
-}
-
-/* True when `arg` (a client argument) equals the C string `name`, ignoring case. */
-static int argIs(const robj *arg, const char *name) {
-    char buf[LONG_STR_SIZE];
-    size_t len;
-    const char *p = stringBytes(arg, buf, &len);
-    return len == strlen(name) && strncasecmp(p, name, len) == 0;
-}
-
 /* Refuses (with the reply) a string that would grow past proto-max-bulk-len. The
  * master and AOF loading are obeyed whatever the limit. */
 static int checkStringLength(client *c, long long size, long long append) {
@@ -148,7 +128,7 @@ static int parseStringOptions(client *c, int first, int command, setRequest *req
     for (int j = first; j < c->argc; j++) {
         const stringOption *opt = NULL;
         for (size_t k = 0; k < STRING_OPTIONS_COUNT; k++) {
-            if (argIs(c->argv[j], string_options[k].name)) {
+            if (stringObjectEqualsIgnoreCase(c->argv[j], string_options[k].name)) {
                 opt = &string_options[k];
                 break;
             }
@@ -207,11 +187,11 @@ static void dropGetFromPropagatedSet(client *c, int first_option) {
     robj **argv = zmalloc(sizeof(robj *) * c->argc);
     int argc = 0;
     for (int j = 0; j < c->argc; j++) {
-        if (j >= first_option && argIs(c->argv[j], "GET")) continue;
+        if (j >= first_option && stringObjectEqualsIgnoreCase(c->argv[j], "GET")) continue;
         /* Skip over an option's own argument so an IFEQ value "GET" survives. */
-        if (j >= first_option && (argIs(c->argv[j], "IFEQ") || argIs(c->argv[j], "EX") ||
-                                  argIs(c->argv[j], "PX") || argIs(c->argv[j], "EXAT") ||
-                                  argIs(c->argv[j], "PXAT")) && j + 1 < c->argc) {
+        if (j >= first_option && (stringObjectEqualsIgnoreCase(c->argv[j], "IFEQ") || stringObjectEqualsIgnoreCase(c->argv[j], "EX") ||
+                                  stringObjectEqualsIgnoreCase(c->argv[j], "PX") || stringObjectEqualsIgnoreCase(c->argv[j], "EXAT") ||
+                                  stringObjectEqualsIgnoreCase(c->argv[j], "PXAT")) && j + 1 < c->argc) {
             argv[argc++] = c->argv[j];
             incrRefCount(c->argv[j]);
             j++;
@@ -454,7 +434,7 @@ void getrangeCommand(client *c) {
 
     char buf[LONG_STR_SIZE];
     size_t slen;
-    const char *s = stringBytes(o, buf, &slen);
+    const char *s = stringObjectBytes(o, buf, &slen);
     long long len = (long long)slen;
 
     if (start < 0 && end < 0 && start > end) {
@@ -589,7 +569,7 @@ void appendCommand(client *c) {
         if (checkType(c, o, OBJ_STRING)) return;
         char buf[LONG_STR_SIZE];
         size_t addlen;
-        const char *add = stringBytes(c->argv[2], buf, &addlen);
+        const char *add = stringObjectBytes(c->argv[2], buf, &addlen);
         if (checkStringLength(c, (long long)stringObjectLen(o), (long long)addlen) != C_OK) return;
         o = dbUnshareStringValue(c->db, key, o);
         objectSetVal(o, sdscatlen(objectGetVal(o), add, addlen));
@@ -612,7 +592,7 @@ void setrangeCommand(client *c) {
     }
     char buf[LONG_STR_SIZE];
     size_t vlen;
-    const char *value = stringBytes(c->argv[3], buf, &vlen);
+    const char *value = stringObjectBytes(c->argv[3], buf, &vlen);
 
     robj *o = lookupKeyWrite(c->db, key);
     if (o == NULL) {
@@ -753,13 +733,13 @@ void lcsCommand(client *c) {
     int getlen = 0, getidx = 0, withmatchlen = 0;
     long long minmatchlen = 0;
     for (int j = 3; j < c->argc; j++) {
-        if (argIs(c->argv[j], "IDX")) {
+        if (stringObjectEqualsIgnoreCase(c->argv[j], "IDX")) {
             getidx = 1;
-        } else if (argIs(c->argv[j], "LEN")) {
+        } else if (stringObjectEqualsIgnoreCase(c->argv[j], "LEN")) {
             getlen = 1;
-        } else if (argIs(c->argv[j], "WITHMATCHLEN")) {
+        } else if (stringObjectEqualsIgnoreCase(c->argv[j], "WITHMATCHLEN")) {
             withmatchlen = 1;
-        } else if (argIs(c->argv[j], "MINMATCHLEN") && j + 1 < c->argc) {
+        } else if (stringObjectEqualsIgnoreCase(c->argv[j], "MINMATCHLEN") && j + 1 < c->argc) {
             if (getLongLongFromObjectOrReply(c, c->argv[j + 1], &minmatchlen, NULL) != C_OK) return;
             if (minmatchlen < 0) minmatchlen = 0;
             j++;
@@ -775,8 +755,8 @@ void lcsCommand(client *c) {
 
     char abuf[LONG_STR_SIZE], bbuf[LONG_STR_SIZE];
     size_t alen = 0, blen = 0;
-    const char *a = oa ? stringBytes(oa, abuf, &alen) : "";
-    const char *b = ob ? stringBytes(ob, bbuf, &blen) : "";
+    const char *a = oa ? stringObjectBytes(oa, abuf, &alen) : "";
+    const char *b = ob ? stringObjectBytes(ob, bbuf, &blen) : "";
     if (alen >= UINT32_MAX - 1 || blen >= UINT32_MAX - 1) {
         addReplyError(c, "String too long for LCS");
         return;
