@@ -37,6 +37,7 @@
 #include "info.h"
 #include "latency.h"
 #include "networking.h"
+#include "pubsub.h"
 #include "slowlog.h"
 #include "util.h"
 #include "version.h"
@@ -205,6 +206,8 @@ static ustime_t cycle_cmd_us;
 
 static void afterSleep(struct aeEventLoop *el) {
     (void)el;
+    /* Commands of one loop turn share this time (expiry decisions, TTL arithmetic). */
+    updateCachedTime(0);
     cycle_start = getMonotonicUs();
     cycle_cmd_us = 0;
 }
@@ -305,6 +308,14 @@ int processCommand(client *c) {
         rejectCommandObject(c, shared.noautherr);
         return C_OK;
     }
+    /* A subscribed RESP2 connection only takes (un)subscribe commands, PING, QUIT and RESET. */
+    if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsubCommandAllowedWhileSubscribed(c->cmd)) {
+        rejectCommandSds(c, sdscatfmt(sdsempty(),
+                                      "Can't execute '%S': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                                      "RESET are allowed in this context",
+                                      c->cmd->fullname));
+        return C_OK;
+    }
     if (commandBlockedByPause(c)) {
         blockPostponeClient(c);
         return C_OK;
@@ -333,10 +344,7 @@ void call(client *c, int flags) {
     client *prev_client = server.executing_client;
     long long prev_errors = server.stat_total_error_replies;
 
-    if (server.execution_nesting == 0) {
-        updateCachedTime(0);
-        server.cmd_time_snapshot = server.mstime;
-    }
+    if (server.execution_nesting == 0) server.cmd_time_snapshot = server.mstime;
     server.executing_client = c;
     server.execution_nesting++;
     c->flags |= CLIENT_EXECUTING_COMMAND;
@@ -612,6 +620,7 @@ static void rememberExecutable(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    monotonicInit(); /* before anything reads the clock */
     server.pid = getpid();
     setlocale(LC_COLLATE, "");
     tzset();
