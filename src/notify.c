@@ -5,22 +5,17 @@
  *   __keyspace@<db>__:<key>    with the event name as message  (class K)
  *   __keyevent@<db>__:<event>  with the key name as message    (class E)
  *
- * Publishing goes through pubsubPublishMessage(), which belongs to pub/sub. Until a
- * pub/sub implementation is linked into the binary the symbol is absent (it is referenced
- * weakly) and this function emits nothing: it returns right after the class check.
- * TODO(pubsub): once pubsub.c defines pubsubPublishMessage, events flow with no change
- * here; the notify-keyspace-events config is registered by the config subsystem then.
+ * Publishing goes through pubsubPublishMessage() (pubsub.c). When nobody is subscribed
+ * to anything, the channel names are not even built.
  */
 #include <string.h>
 
 #include "notify.h"
 #include "object.h"
+#include "pubsub.h"
 #include "sds.h"
 #include "server.h"
 #include "util.h"
-
-/* Provided by pub/sub; NULL while it is not linked. Returns the number of receivers. */
-int pubsubPublishMessage(robj *channel, robj *message, int sharded) __attribute__((weak));
 
 /* Channel "<prefix><db>__:<suffix>". */
 static robj *notifyChannel(const char *prefix, int dbid, const char *suffix, size_t suffixlen) {
@@ -36,7 +31,7 @@ static robj *notifyChannel(const char *prefix, int dbid, const char *suffix, siz
 void notifyKeyspaceEvent(int type, const char *event, robj *key, int dbid) {
     int flags = server.notify_keyspace_events;
     if (!(flags & type)) return;
-    if (!pubsubPublishMessage) return; /* no pub/sub in this binary: nobody can listen */
+    if (!pubsubHasSubscribers()) return; /* nobody can listen */
 
     robj *keyname = getDecodedObject(key);
     sds keybytes = objectGetVal(keyname);
