@@ -21,8 +21,10 @@
 #include <strings.h>
 
 #include "db.h"
+#include "blocked.h"
 #include "commands.h"
 #include "hashtable.h"
+#include "multi.h"
 #include "networking.h"
 #include "notify.h"
 #include "object.h"
@@ -88,18 +90,19 @@ void initDatabases(void) {
 /* Hooks                                                                       */
 /* ------------------------------------------------------------------------- */
 
-/* Every change to a key ends here: WATCH (touchWatchedKey), client-side caching
- * invalidation and tiering (dropping a stale flash copy) will hook in. Empty for now. */
+/* Every change to a key ends here: WATCH (touchWatchedKey); client-side caching
+ * invalidation and tiering (dropping a stale flash copy) will hook in. */
 void signalModifiedKey(client *c, serverDb *db, robj *key) {
     (void)c;
-    (void)db;
-    (void)key;
+    touchWatchedKey(db, key);
 }
 
-/* A whole database was emptied (FLUSHDB/FLUSHALL): WATCH and tracking will hook in. */
+/* A whole database (dbid -1: all of them) is about to be emptied (FLUSHDB/FLUSHALL):
+ * WATCH hooks in here; tracking will. */
 void signalFlushedDb(int dbid, int async) {
-    (void)dbid;
     (void)async;
+    int start = dbid == -1 ? 0 : dbid, end = dbid == -1 ? server.dbnum - 1 : dbid;
+    for (int j = start; j <= end; j++) touchAllWatchedKeysInDb(&server.db[j], NULL);
 }
 
 /* Propagation of implicit deletions (expired keys) to AOF and replicas. */
@@ -220,12 +223,13 @@ static robj *dbInsert(serverDb *db, sds key, robj *val, long long expire) {
         int added = hashtableAdd(db->expires, o);
         serverAssert(added);
     }
+    /* Clients blocked on this key (BLPOP, BZPOPMIN...) are served after the command. */
+    signalKeyAsReadyByName(db, key, o->type);
     return o;
 }
 
 robj *dbAdd(serverDb *db, robj *key, robj *val) {
     robj *o = dbInsert(db, keySds(key), val, -1);
-    /* Blocked clients waiting for this key (BLPOP...) will be signalled here. */
     notifyKeyspaceEvent(NOTIFY_NEW, "new", key, db->id);
     return o;
 }
@@ -257,12 +261,14 @@ static robj *dbSetValue(serverDb *db, robj *key, robj *val, int keep_expire) {
     /* `old` must stay readable until the tables no longer need its key. */
     if (old->hasexpire && expire == -1) hashtableDelete(db->expires, k);
     robj *o = objectSetKeyAndExpire(val, k, expire);
+    o->lru = old->lru; /* an overwrite keeps the key's access history (LRU clock / LFU counter) */
     *ref = o;
     if (expire != -1) {
         void **eref = hashtableFindRef(db->expires, k);
         serverAssert(eref && *eref == old);
         *eref = o;
     }
+    signalDeletedKeyAsReadyByName(db, k, old->type);
     if (old->refcount > 1) decrRefCount(old);
     else dbFreeValue(old, server.lazyfree_lazy_server_del);
     return o;
@@ -324,6 +330,7 @@ static robj *dbUnlinkEntry(serverDb *db, sds key) {
     robj *o = *ref;
     if (o->hasexpire) hashtableDelete(db->expires, key);
     hashtableTwoPhasePopDelete(db->keys, &pos);
+    signalDeletedKeyAsReadyByName(db, key, o->type);
     return o;
 }
 
@@ -447,6 +454,7 @@ long long emptyData(int dbnum, int flags, void(callback)(hashtable *)) {
         }
         db->avg_ttl = 0;
         db->expires_cursor = 0;
+        scanDatabaseForDeletedKeys(db);
     }
     return removed;
 }
@@ -483,6 +491,10 @@ int dbSwapDatabases(int id1, int id2) {
     if (id1 < 0 || id1 >= server.dbnum || id2 < 0 || id2 >= server.dbnum) return C_ERR;
     if (id1 == id2) return C_OK;
     serverDb *a = &server.db[id1], *b = &server.db[id2];
+    /* Watchers stay with their database index: a key whose logical state differs
+     * between the two data sets is a change for them (before the swap, to compare). */
+    touchAllWatchedKeysInDb(a, b);
+    touchAllWatchedKeysInDb(b, a);
     serverDb tmp = *a;
     a->keys = b->keys;
     a->expires = b->expires;
@@ -492,7 +504,11 @@ int dbSwapDatabases(int id1, int id2) {
     b->expires = tmp.expires;
     b->avg_ttl = tmp.avg_ttl;
     b->expires_cursor = tmp.expires_cursor;
-    /* WATCHed keys in both databases and clients blocked on keys will be signalled here. */
+    /* Clients blocked on keys stay with their database index, like watchers. */
+    scanDatabaseForReadyKeys(a);
+    scanDatabaseForReadyKeys(b);
+    scanDatabaseForDeletedKeys(a);
+    scanDatabaseForDeletedKeys(b);
     return C_OK;
 }
 
@@ -597,12 +613,16 @@ void flushdbCommand(client *c) {
     releaseFreedPages(flags);
 }
 
+/* Persistence (rdb.c): stops a background save and writes the empty dataset when save
+ * points are configured. */
+void rdbFlushallHook(void) __attribute__((weak));
+
 void flushallCommand(client *c) {
     int flags;
     if (getFlushCommandFlags(c, &flags) == C_ERR) return;
     server.dirty += emptyData(-1, flags | EMPTYDB_NOFUNCTIONS, NULL);
-    /* Persistence will kill a running RDB child and save an empty RDB here when save
-     * points are configured. The +1 makes even an empty FLUSHALL count as a change. */
+    if (rdbFlushallHook) rdbFlushallHook();
+    /* The +1 makes even an empty FLUSHALL count as a change (after the save reset it). */
     server.dirty++;
     forceCommandPropagation(c, CMD_CALL_PROPAGATE);
     addReply(c, shared.ok);
@@ -859,7 +879,8 @@ void scanCommand(client *c) {
         }
     }
 
-    long max_buckets = count * SCAN_MAX_BUCKETS_PER_COUNT;
+    /* Bounded work per call even for a sparse table; a huge COUNT must not overflow. */
+    long max_buckets = count > LONG_MAX / SCAN_MAX_BUCKETS_PER_COUNT ? LONG_MAX : count * SCAN_MAX_BUCKETS_PER_COUNT;
     do {
         cursor = hashtableScan(c->db->keys, (size_t)cursor, scanCollect, &d);
     } while (cursor && --max_buckets > 0 && d.count < (size_t)count);

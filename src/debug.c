@@ -38,10 +38,14 @@
 #include "db.h"
 #include "hashtable.h"
 #include "info.h"
+#include "listpack.h"
 #include "networking.h"
 #include "object.h"
 #include "quicklist.h"
 #include "server.h"
+#include "t_hash.h"
+#include "t_set.h"
+#include "t_zset.h"
 #include "util.h"
 #include "version.h"
 #include "zmalloc.h"
@@ -51,6 +55,9 @@
 
 /* Provided by the persistence code once it exists (its RDB payload size). */
 ssize_t rdbSavedObjectLen(robj *o, robj *key, int dbid) __attribute__((weak));
+/* Persistence (rdb.c): DEBUG RELOAD and DEBUG SET-SKIP-CHECKSUM-VALIDATION. */
+int rdbDebugReload(int save, int flush, int merge, const char **err) __attribute__((weak));
+void rdbSetSkipChecksumValidation(int skip) __attribute__((weak));
 
 /* ------------------------------------------------------------------------- */
 /* Digest                                                                     */
@@ -72,6 +79,102 @@ static void digestString(EVP_MD_CTX *ctx, const char *p, size_t len) {
     digestBytes(ctx, p, len);
 }
 
+/* A hash contributes the XOR of SHA1(field, value) over its pairs, so neither the order
+ * of the pairs nor the encoding changes the digest. */
+static void digestHash(EVP_MD_CTX *ctx, robj *o) {
+    unsigned char acc[DIGEST_LEN] = {0}, one[DIGEST_LEN];
+    EVP_MD_CTX *pair = EVP_MD_CTX_new();
+    hashTypeIterator hi;
+    hashTypeItem field, value;
+    hashTypeInitIterator(o, &hi);
+    while (hashTypeNext(&hi, &field, &value)) {
+        unsigned int len = DIGEST_LEN;
+        EVP_DigestInit_ex(pair, EVP_sha1(), NULL);
+        digestString(pair, field.str, field.len);
+        digestString(pair, value.str, value.len);
+        EVP_DigestFinal_ex(pair, one, &len);
+        for (int j = 0; j < DIGEST_LEN; j++) acc[j] ^= one[j];
+    }
+    hashTypeResetIterator(&hi);
+    EVP_MD_CTX_free(pair);
+    digestBytes(ctx, acc, DIGEST_LEN);
+}
+
+/* A set contributes the XOR of SHA1(member) over its members, integers as their text,
+ * so neither the order nor the encoding changes the digest. */
+static void digestSet(EVP_MD_CTX *ctx, robj *o) {
+    unsigned char acc[DIGEST_LEN] = {0}, one[DIGEST_LEN];
+    char numbuf[LONG_STR_SIZE];
+    EVP_MD_CTX *member = EVP_MD_CTX_new();
+    setTypeIterator si;
+    char *str;
+    size_t len = 0;
+    int64_t llval = 0;
+    setTypeInitIterator(&si, o);
+    while (setTypeNext(&si, &str, &len, &llval) != -1) {
+        unsigned int dlen = DIGEST_LEN;
+        if (!str) {
+            len = (size_t)ll2string(numbuf, sizeof(numbuf), llval);
+            str = numbuf;
+        }
+        EVP_DigestInit_ex(member, EVP_sha1(), NULL);
+        digestString(member, str, len);
+        EVP_DigestFinal_ex(member, one, &dlen);
+        for (int j = 0; j < DIGEST_LEN; j++) acc[j] ^= one[j];
+    }
+    setTypeResetIterator(&si);
+    EVP_MD_CTX_free(member);
+    digestBytes(ctx, acc, DIGEST_LEN);
+}
+
+/* A list contributes its elements in order, integers as their text, so both encodings
+ * digest alike. */
+static void digestListElement(EVP_MD_CTX *ctx, const unsigned char *s, size_t len, long long ll) {
+    char numbuf[LONG_STR_SIZE];
+    if (!s) {
+        len = (size_t)ll2string(numbuf, sizeof(numbuf), ll);
+        s = (const unsigned char *)numbuf;
+    }
+    digestString(ctx, (const char *)s, len);
+}
+
+static void digestList(EVP_MD_CTX *ctx, robj *o) {
+    if (o->encoding == OBJ_ENCODING_QUICKLIST) {
+        quicklistIter *it = quicklistGetIterator(objectGetVal(o), AL_START_HEAD);
+        quicklistEntry e;
+        while (quicklistNext(it, &e)) digestListElement(ctx, e.value, e.sz, e.longval);
+        quicklistReleaseIterator(it);
+        return;
+    }
+    unsigned char *lp = objectGetVal(o);
+    for (unsigned char *p = lpFirst(lp); p; p = lpNext(lp, p)) {
+        unsigned int slen = 0;
+        long long ll = 0;
+        unsigned char *s = lpGetValue(p, &slen, &ll);
+        digestListElement(ctx, s, slen, ll);
+    }
+}
+
+/* A sorted set: its (member, score) pairs in score order, the same in both encodings. */
+static void digestZset(EVP_MD_CTX *ctx, robj *o) {
+    zsetIterator it;
+    const unsigned char *str;
+    size_t len;
+    long long ll;
+    double score;
+    char buf[MAX_D2STRING_CHARS];
+    zsetIteratorInit(&it, o, 0);
+    while (zsetIteratorNext(&it, &str, &len, &ll, &score)) {
+        if (!str) {
+            len = (size_t)ll2string(buf, sizeof(buf), ll);
+            str = (const unsigned char *)buf;
+        }
+        digestString(ctx, (const char *)str, len);
+        len = (size_t)d2string(buf, sizeof(buf), score);
+        digestString(ctx, buf, len);
+    }
+}
+
 static void digestValue(EVP_MD_CTX *ctx, robj *o) {
     unsigned char type = (unsigned char)o->type;
     digestBytes(ctx, &type, 1);
@@ -80,6 +183,14 @@ static void digestValue(EVP_MD_CTX *ctx, robj *o) {
         sds s = objectGetVal(d);
         digestString(ctx, s, sdslen(s));
         decrRefCount(d);
+    } else if (o->type == OBJ_HASH) {
+        digestHash(ctx, o);
+    } else if (o->type == OBJ_SET) {
+        digestSet(ctx, o);
+    } else if (o->type == OBJ_LIST) {
+        digestList(ctx, o);
+    } else if (o->type == OBJ_ZSET) {
+        digestZset(ctx, o);
     }
     unsigned char has_expire = objectGetExpire(o) != -1;
     digestBytes(ctx, &has_expire, 1);
@@ -188,6 +299,12 @@ static void debugHelp(client *c) {
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the behavior). Setting it to 1 reenables back the",
         "    default.",
+        "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
+        "    Save the RDB on disk and reload it back to memory. NOSAVE loads the existing",
+        "    RDB file, NOFLUSH keeps the current dataset (with MERGE, keys of the file",
+        "    replace conflicting ones).",
+        "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+        "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
         "QUICKLIST-PACKED-THRESHOLD <size>",
         "    Sets the threshold for elements to be inserted as plain vs packed nodes",
         "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
@@ -360,6 +477,28 @@ static void debugQuicklistThreshold(client *c) {
     addReply(c, shared.ok);
 }
 
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]. */
+static void debugReload(client *c) {
+    int flush = 1, save = 1, merge = 0;
+    for (int j = 2; j < c->argc; j++) {
+        const char *opt = debugArg(c, j);
+        if (!strcasecmp(opt, "merge")) merge = 1;
+        else if (!strcasecmp(opt, "noflush")) flush = 0;
+        else if (!strcasecmp(opt, "nosave")) save = 0;
+        else {
+            addReplyError(c, "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    const char *err = NULL;
+    if (rdbDebugReload(save, flush, merge, &err) != C_OK) {
+        if (!strcmp(err, "ERR")) addReplyErrorObject(c, shared.err);
+        else addReplyError(c, err);
+        return;
+    }
+    addReply(c, shared.ok);
+}
+
 static void debugSegfault(void) {
     /* Writing to a read-only mapping faults for sure, whatever the optimiser does. */
     volatile char *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -406,6 +545,11 @@ void debugCommand(client *c) {
         debugError(c);
     } else if (!strcasecmp(sub, "quicklist-packed-threshold") && argc == 3) {
         debugQuicklistThreshold(c);
+    } else if (!strcasecmp(sub, "reload") && rdbDebugReload) {
+        debugReload(c);
+    } else if (!strcasecmp(sub, "set-skip-checksum-validation") && argc == 3 && rdbSetSkipChecksumValidation) {
+        rdbSetSkipChecksumValidation(atoi(debugArg(c, 2)));
+        addReply(c, shared.ok);
     } else if (!strcasecmp(sub, "jmap") && argc == 2) {
         addReply(c, shared.ok); /* a relic of the Java days: nothing to do */
     } else {

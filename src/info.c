@@ -26,13 +26,19 @@
 
 #include "info.h"
 #include "ae.h"
+#include "blocked.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
+#include "evict.h"
 #include "memory.h"
 #include "monotonic.h"
+#include "multi.h"
 #include "networking.h"
+#include "pubsub.h"
+#include "rdb.h"
 #include "server.h"
+#include "script.h"
 #include "util.h"
 #include "version.h"
 #include "zmalloc.h"
@@ -154,6 +160,8 @@ void resetServerStats(void) {
     server.stat_numconnections_rejected_maxclients = 0;
     memset(server.inst_metric, 0, sizeof(server.inst_metric));
     eventloop_cycles = eventloop_duration_sum = eventloop_duration_cmd_sum = eventloop_last_duration = 0;
+    lazyfreeResetStats();
+    rdbResetStats();
     /* Idempotent, so harmless when CONFIG RESETSTAT also calls them. */
     if (server.commands) resetCommandTableStats();
     if (server.errors) resetErrorTableStats();
@@ -271,6 +279,8 @@ static sds infoClients(sds info) {
             if (out > max_out) max_out = out;
         }
     }
+    long long blocking_keys_on_nokey;
+    long long blocking_keys = totalBlockingKeys(&blocking_keys_on_nokey);
     return sdscatprintf(info,
                         "# Clients\r\n"
                         "connected_clients:%lu\r\n"
@@ -281,17 +291,18 @@ static sds infoClients(sds info) {
                         "blocked_clients:%lld\r\n"
                         "tracking_clients:%d\r\n"
                         "pubsub_clients:%lu\r\n"
-                        "watching_clients:0\r\n"
-                        "clients_in_timeout_table:0\r\n"
-                        "total_watched_keys:0\r\n"
-                        "total_blocking_keys:0\r\n"
-                        "total_blocking_keys_on_nokey:0\r\n",
+                        "watching_clients:%lld\r\n"
+                        "clients_in_timeout_table:%lu\r\n"
+                        "total_watched_keys:%lld\r\n"
+                        "total_blocking_keys:%lld\r\n"
+                        "total_blocking_keys_on_nokey:%lld\r\n",
                         connected, server.maxclients, max_in, max_out, server.blocked_clients,
-                        server.tracking_clients, pubsub);
+                        server.tracking_clients, pubsub, multiWatchingClients(), blockedClientsInTimeoutTable(),
+                        multiTotalWatchedKeys(), blocking_keys, blocking_keys_on_nokey);
 }
 
 static sds infoMemory(sds info) {
-    char used_h[64], rss_h[64], peak_h[64], sysmem_h[64], maxmem_h[64], zero_h[64];
+    char used_h[64], rss_h[64], peak_h[64], sysmem_h[64], maxmem_h[64];
     size_t used = zmalloc_used_memory();
     if (used > server.stat_peak_memory) {
         server.stat_peak_memory = used;
@@ -304,7 +315,6 @@ static sds infoMemory(sds info) {
     bytesToHuman(peak_h, sizeof(peak_h), server.stat_peak_memory);
     bytesToHuman(sysmem_h, sizeof(sysmem_h), sysmem);
     bytesToHuman(maxmem_h, sizeof(maxmem_h), server.maxmemory);
-    bytesToHuman(zero_h, sizeof(zero_h), 0);
     sds policy = configText("maxmemory-policy", "noeviction");
     info = sdscatprintf(info,
                         "# Memory\r\n"
@@ -329,22 +339,7 @@ static sds infoMemory(sds info) {
                         mh->overhead_total, mh->startup_allocated, mh->dataset, mh->dataset_perc,
                         mh->allocator_allocated, mh->allocator_active, mh->allocator_resident, mh->allocator_muzzy,
                         sysmem, sysmem_h);
-    /* Scripting does not exist yet: its memory is nil. */
-    info = sdscatprintf(info,
-                        "used_memory_lua:0\r\n"
-                        "used_memory_vm_eval:0\r\n"
-                        "used_memory_lua_human:%s\r\n"
-                        "used_memory_scripts_eval:0\r\n"
-                        "number_of_cached_scripts:0\r\n"
-                        "number_of_functions:0\r\n"
-                        "number_of_libraries:0\r\n"
-                        "used_memory_vm_functions:0\r\n"
-                        "used_memory_vm_total:0\r\n"
-                        "used_memory_vm_total_human:%s\r\n"
-                        "used_memory_functions:0\r\n"
-                        "used_memory_scripts:0\r\n"
-                        "used_memory_scripts_human:%s\r\n",
-                        zero_h, zero_h, zero_h);
+    info = scriptingGenMemoryInfo(info);
     info = sdscatprintf(info,
                         "maxmemory:%llu\r\n"
                         "maxmemory_human:%s\r\n"
@@ -357,7 +352,7 @@ static sds infoMemory(sds info) {
                         "rss_overhead_bytes:%lld\r\n"
                         "mem_fragmentation_ratio:%.2f\r\n"
                         "mem_fragmentation_bytes:%lld\r\n"
-                        "mem_not_counted_for_evict:0\r\n"
+                        "mem_not_counted_for_evict:%zu\r\n"
                         "mem_replication_backlog:%zu\r\n"
                         "mem_total_replication_buffers:0\r\n"
                         "mem_clients_slaves:%zu\r\n"
@@ -367,41 +362,43 @@ static sds infoMemory(sds info) {
                         "mem_allocator:%s\r\n"
                         "mem_overhead_db_hashtable_rehashing:%zu\r\n"
                         "active_defrag_running:0\r\n"
-                        "lazyfree_pending_objects:0\r\n"
-                        "lazyfreed_objects:0\r\n",
+                        "lazyfree_pending_objects:%zu\r\n"
+                        "lazyfreed_objects:%zu\r\n",
                         server.maxmemory, maxmem_h, policy, mh->allocator_frag, mh->allocator_frag_bytes,
                         mh->allocator_rss, mh->allocator_rss_bytes, mh->rss_extra, mh->rss_extra_bytes,
-                        mh->total_frag, mh->total_frag_bytes, mh->repl_backlog, mh->clients_replicas,
-                        mh->clients_normal, mh->cluster_links, mh->aof_buffer, ZMALLOC_LIB,
-                        mh->overhead_db_hashtable_rehashing);
+                        mh->total_frag, mh->total_frag_bytes, freeMemoryGetNotCountedMemory(), mh->repl_backlog,
+                        mh->clients_replicas, mh->clients_normal, mh->cluster_links, mh->aof_buffer, ZMALLOC_LIB,
+                        mh->overhead_db_hashtable_rehashing, lazyfreeGetPendingObjectsCount(),
+                        lazyfreeGetFreedObjectsCount());
     sdsfree(policy);
     freeMemoryOverheadData(mh);
     return info;
 }
 
 static sds infoPersistence(sds info) {
-    int rdb_child = server.child_pid > 0 && server.child_type == INFO_CHILD_TYPE_RDB;
     int aof_child = server.child_pid > 0 && server.child_type == INFO_CHILD_TYPE_AOF;
-    return sdscatprintf(info,
+    rdbInfo ri;
+    rdbGetInfo(&ri);
+    info = sdscatprintf(info,
                         "# Persistence\r\n"
                         "loading:%d\r\n"
                         "async_loading:0\r\n"
-                        "current_cow_peak:0\r\n"
-                        "current_cow_size:0\r\n"
-                        "current_cow_size_age:0\r\n"
-                        "current_fork_perc:0.00\r\n"
-                        "current_save_keys_processed:0\r\n"
-                        "current_save_keys_total:0\r\n"
+                        "current_cow_peak:%lld\r\n"
+                        "current_cow_size:%lld\r\n"
+                        "current_cow_size_age:%lld\r\n"
+                        "current_fork_perc:%.2f\r\n"
+                        "current_save_keys_processed:%lld\r\n"
+                        "current_save_keys_total:%lld\r\n"
                         "rdb_changes_since_last_save:%lld\r\n"
                         "rdb_bgsave_in_progress:%d\r\n"
                         "rdb_last_save_time:%lld\r\n"
                         "rdb_last_bgsave_status:%s\r\n"
-                        "rdb_last_bgsave_time_sec:-1\r\n"
-                        "rdb_current_bgsave_time_sec:-1\r\n"
-                        "rdb_saves:0\r\n"
-                        "rdb_last_cow_size:0\r\n"
-                        "rdb_last_load_keys_expired:0\r\n"
-                        "rdb_last_load_keys_loaded:0\r\n"
+                        "rdb_last_bgsave_time_sec:%lld\r\n"
+                        "rdb_current_bgsave_time_sec:%lld\r\n"
+                        "rdb_saves:%lld\r\n"
+                        "rdb_last_cow_size:%lld\r\n"
+                        "rdb_last_load_keys_expired:%lld\r\n"
+                        "rdb_last_load_keys_loaded:%lld\r\n"
                         "aof_enabled:0\r\n"
                         "aof_rewrite_in_progress:%d\r\n"
                         "aof_rewrite_scheduled:0\r\n"
@@ -414,8 +411,23 @@ static sds infoPersistence(sds info) {
                         "aof_last_cow_size:0\r\n"
                         "module_fork_in_progress:0\r\n"
                         "module_fork_last_cow_size:0\r\n",
-                        server.loading != 0, server.dirty, rdb_child, (long long)server.lastsave,
-                        server.lastbgsave_status == C_OK ? "ok" : "err", aof_child);
+                        ri.loading, ri.current_cow_peak, ri.current_cow_size, ri.current_cow_size_age,
+                        ri.current_fork_perc, ri.current_save_keys_processed, ri.current_save_keys_total,
+                        server.dirty, ri.bgsave_in_progress, (long long)server.lastsave,
+                        server.lastbgsave_status == C_OK ? "ok" : "err", ri.last_bgsave_time_sec,
+                        ri.current_bgsave_time_sec, ri.saves, ri.last_cow_size, ri.last_load_keys_expired,
+                        ri.last_load_keys_loaded, aof_child);
+    if (ri.loading)
+        info = sdscatprintf(info,
+                            "loading_start_time:%lld\r\n"
+                            "loading_total_bytes:%lld\r\n"
+                            "loading_rdb_used_mem:%lld\r\n"
+                            "loading_loaded_bytes:%lld\r\n"
+                            "loading_loaded_perc:%.2f\r\n"
+                            "loading_eta_seconds:%lld\r\n",
+                            ri.loading_start_time, ri.loading_total_bytes, ri.loading_rdb_used_mem,
+                            ri.loading_loaded_bytes, ri.loading_loaded_perc, ri.loading_eta_seconds);
+    return info;
 }
 
 static sds infoStats(sds info) {
@@ -442,9 +454,9 @@ static sds infoStats(sds info) {
                         "expire_cycle_cpu_milliseconds:%lld\r\n"
                         "evicted_keys:%lld\r\n"
                         "evicted_clients:%lld\r\n"
-                        "evicted_scripts:0\r\n"
+                        "evicted_scripts:%lld\r\n"
                         "total_eviction_exceeded_time:%lld\r\n"
-                        "current_eviction_exceeded_time:0\r\n"
+                        "current_eviction_exceeded_time:%lld\r\n"
                         "keyspace_hits:%lld\r\n"
                         "keyspace_misses:%lld\r\n",
                         server.stat_numconnections, server.stat_numcommands,
@@ -456,20 +468,22 @@ static sds infoStats(sds info) {
                         server.stat_sync_full, server.stat_sync_partial_ok, server.stat_sync_partial_err,
                         server.stat_expiredkeys, (double)server.stat_expired_stale_perc,
                         server.stat_expired_time_cap_reached_count, server.stat_expire_cycle_time_used / 1000,
-                        server.stat_evictedkeys, server.stat_evictedclients,
-                        server.stat_total_eviction_exceeded_time, server.stat_keyspace_hits,
-                        server.stat_keyspace_misses);
+                        server.stat_evictedkeys, server.stat_evictedclients, evalEvictedScripts(),
+                        evictionTotalExceededTimeUs() / 1000, evictionCurrentExceededTimeUs() / 1000,
+                        server.stat_keyspace_hits, server.stat_keyspace_misses);
+    rdbInfo fork_info;
+    rdbGetInfo(&fork_info);
     long long cycles_per_sec = 0;
     if (eventloop_cycles) {
         time_t up = time(NULL) - server.stat_starttime;
         cycles_per_sec = up > 0 ? eventloop_cycles / up : eventloop_cycles;
     }
     info = sdscatprintf(info,
-                        "pubsub_channels:0\r\n"
-                        "pubsub_patterns:0\r\n"
-                        "pubsubshard_channels:0\r\n"
-                        "latest_fork_usec:0\r\n"
-                        "total_forks:0\r\n"
+                        "pubsub_channels:%lu\r\n"
+                        "pubsub_patterns:%lu\r\n"
+                        "pubsubshard_channels:%lu\r\n"
+                        "latest_fork_usec:%lld\r\n"
+                        "total_forks:%lld\r\n"
                         "migrate_cached_sockets:0\r\n"
                         "slave_expires_tracked_keys:0\r\n"
                         "active_defrag_hits:0\r\n"
@@ -505,7 +519,8 @@ static sds infoStats(sds info) {
                         "acl_access_denied_cmd:0\r\n"
                         "acl_access_denied_key:0\r\n"
                         "acl_access_denied_channel:0\r\n",
-                        server.stat_unexpected_error_replies, server.stat_total_error_replies,
+                        pubsubChannelCount(), pubsubPatternCount(), pubsubShardChannelCount(),
+                        fork_info.latest_fork_usec, fork_info.total_forks, server.stat_unexpected_error_replies, server.stat_total_error_replies,
                         server.stat_dump_payload_sanitizations, server.stat_total_reads_processed,
                         server.stat_total_writes_processed, server.stat_io_reads_processed,
                         server.stat_io_writes_processed, server.stat_client_qbuf_limit_disconnections,

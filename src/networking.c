@@ -33,6 +33,7 @@
 #include "anet.h"
 #include "commands.h"
 #include "db.h"
+#include "evict.h"
 #include "hashtable.h"
 #include "networking.h"
 #include "server.h"
@@ -535,6 +536,7 @@ static int processCommandAndResetClient(client *c) {
     server.current_client = c;
     processCommand(c);
     int alive = server.current_client == c;
+    flushPendingPushMessages(alive ? c : NULL); /* pushes to c held back during its command */
     if (alive) commandProcessed(c);
     server.current_client = prev;
     return alive ? C_OK : C_ERR;
@@ -656,7 +658,8 @@ static void readQueryFromClient(aeEventLoop *el, int fd, void *privdata, int mas
             detachSharedQueryBuffer(c); /* an incomplete command: keep the buffer */
         else
             releaseQueryBuffer(c);
-    }
+    }    /* A big pending argument or unread replies may put clients over maxmemory-clients. */
+    evictionClientMemoryChanged(c);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1224,7 +1227,7 @@ static void clientsCronTrackExpansiveClients(client *c, int slot) {
     if (out > peak_output_usage[slot]) peak_output_usage[slot] = out;
 }
 
-static void updateClientMemUsage(client *c) {
+void updateClientMemUsage(client *c) {
     size_t mem = getClientMemoryUsage(c, NULL);
     int type = getClientType(c);
     server.stat_clients_type_memory[c->last_memory_type] -= c->last_memory_usage;
@@ -1273,6 +1276,25 @@ void processEventsWhileBlocked(void) {
 
 int isProcessingEventsWhileBlocked(void) {
     return processing_events_while_blocked > 0;
+}
+
+/* While a long script lets the event loop run, the client that sent it must neither
+ * read (its next command would run in the middle of the script) nor write (its reply is
+ * still being built), nor be freed. */
+void protectClient(client *c) {
+    c->flags |= CLIENT_PROTECTED;
+    if (c->fd != -1) aeDeleteFileEvent(server.el, c->fd, AE_READABLE | AE_WRITABLE);
+}
+
+void unprotectClient(client *c) {
+    if (!(c->flags & CLIENT_PROTECTED)) return;
+    c->flags &= ~CLIENT_PROTECTED;
+    if (c->fd == -1) return;
+    if (aeCreateFileEvent(server.el, c->fd, AE_READABLE, readQueryFromClient, c) == AE_ERR) {
+        freeClientAsync(c);
+        return;
+    }
+    if (clientHasPendingReplies(c)) putClientInPendingWriteQueue(c);
 }
 
 /* ------------------------------------------------------------------------------------ */

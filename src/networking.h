@@ -175,6 +175,8 @@ sds catClientInfoString(sds s, client *c);
 sds getAllClientsInfoString(int type);
 size_t getClientOutputBufferMemoryUsage(client *c);
 size_t getClientMemoryUsage(client *c, size_t *output_buffer_mem_usage);
+/* Refreshes c's share of server.stat_clients_type_memory (maxmemory-clients, INFO). */
+void updateClientMemUsage(client *c);
 int checkClientOutputBufferLimits(client *c);
 int closeClientOnOutputBufferLimitReached(client *c, int async);
 void clientsCron(void);           /* called by serverCron: timeouts, buffer resizes */
@@ -188,6 +190,10 @@ int processInputBuffer(client *c);  /* C_ERR if the client was freed */
 int processPendingCommandAndInputBuffer(client *c);
 void processEventsWhileBlocked(void);
 int isProcessingEventsWhileBlocked(void);
+/* A protected client is neither read, written nor freed (freeClient defers it) until
+ * unprotected: the caller of a script that lets the event loop run meanwhile. */
+void protectClient(client *c);
+void unprotectClient(client *c);
 void freeClientOriginalArgv(client *c);
 /* Replaces argument i with "(redacted)" for MONITOR and the slowlog (AUTH passwords). */
 void redactClientCommandArgument(client *c, int argc);
@@ -272,6 +278,9 @@ void addReplyErrorFormatEx(client *c, int flags, const char *fmt, ...) __attribu
 void afterErrorReply(client *c, const char *s, size_t len, int flags);
 /* Replies to a client other than the current one (pub/sub pushes, MONITOR). */
 void addReplyPubsubMessage(client *c, robj *channel, robj *msg, robj *message_bulk);
+/* Sends c the pushes held back for it while its own command ran (nothing when they are
+ * another client's). NULL drops whatever is held (its client was freed meanwhile). */
+void flushPendingPushMessages(client *c);
 
 /* Argument parsing that replies on error (returns C_OK/C_ERR). */
 int getLongLongFromObjectOrReply(client *c, robj *o, long long *target, const char *msg);

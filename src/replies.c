@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "networking.h"
+#include "pubsub.h"
 #include "server.h"
 #include "util.h"
 #include "zmalloc.h"
@@ -74,8 +75,51 @@ static void appendToReplyList(client *c, const char *s, size_t len) {
     closeClientOnOutputBufferLimitReached(c, 1);
 }
 
+/* Push messages (pub/sub) addressed to the client whose command is running wait until
+ * that command's whole reply is written, so that they never land inside it: a PUBLISH
+ * to oneself inside MULTI, a keyspace event caused by one's own write in RESP3. The
+ * (un)subscribe commands are the exception, pushes being their reply. The bytes wait
+ * here until flushPendingPushMessages() (called once the command is done). */
+static sds pending_pushes;
+static client *pending_pushes_owner; /* only compared: it may have been freed since */
+
+static int pushMustWait(client *c) {
+    client *running = server.executing_client;
+    if (c != server.current_client || !running || !running->cmd || pubsubCommandRepliesWithPush(running->cmd))
+        return 0;
+    /* A client served while another one's command is suspended (events processed during
+     * a busy script) gets its pushes at once rather than mixed with the other's. */
+    return !pending_pushes_owner || pending_pushes_owner == c;
+}
+
+void flushPendingPushMessages(client *c) {
+    if (!pending_pushes_owner || (c && pending_pushes_owner != c)) return;
+    /* Detached first: the buffer is empty and ownerless while the bytes are sent. */
+    sds bytes = pending_pushes;
+    pending_pushes = NULL;
+    pending_pushes_owner = NULL;
+    if (c) {
+        uint64_t was_pushing = c->flags & CLIENT_PUSHING;
+        c->flags |= CLIENT_PUSHING;
+        addReplyProto(c, bytes, sdslen(bytes));
+        if (!was_pushing) c->flags &= ~CLIENT_PUSHING;
+    }
+    if (!pending_pushes && sdsAllocSize(bytes) <= PROTO_REPLY_CHUNK_BYTES) {
+        sdsclear(bytes); /* kept for the next time */
+        pending_pushes = bytes;
+    } else {
+        sdsfree(bytes);
+    }
+}
+
 /* Appends without asking prepareClientToWrite(): callers did. */
 static inline void appendReply(client *c, const char *s, size_t len) {
+    if ((c->flags & CLIENT_PUSHING) && pushMustWait(c)) {
+        if (!pending_pushes) pending_pushes = sdsempty();
+        pending_pushes = sdscatlen(pending_pushes, s, len);
+        pending_pushes_owner = c;
+        return;
+    }
     size_t n = appendToFixedBuffer(c, s, len);
     if (n < len) appendToReplyList(c, s + n, len - n);
 }
@@ -623,7 +667,7 @@ int getRangeLongFromObjectOrReply(client *c, robj *o, long min, long max, long *
         if (msg)
             addReplyError(c, msg);
         else
-            addReplyErrorFormat(c, "value is out of range, must be between %ld and %ld", min, max);
+            addReplyErrorFormat(c, "value is out of range, value must between %ld and %ld", min, max);
         return C_ERR;
     }
     *target = value;

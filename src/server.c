@@ -34,10 +34,13 @@
 #include "config.h"
 #include "db.h"
 #include "debug.h"
+#include "evict.h"
 #include "info.h"
 #include "latency.h"
+#include "multi.h"
 #include "networking.h"
 #include "pubsub.h"
+#include "script.h"
 #include "slowlog.h"
 #include "util.h"
 #include "version.h"
@@ -126,7 +129,8 @@ unsigned int getLRUClock(void) {
 /* The cached clock is good enough when the cron refreshes it at least as often as
  * the clock resolution; otherwise read the real time. */
 unsigned int LRU_CLOCK(void) {
-    if (1000 / server.hz <= LRU_CLOCK_RESOLUTION) return server.lruclock;
+    /* Before the cron runs (e.g. objects made while reading the config) hz is not set. */
+    if (server.hz > 0 && server.lruclock && 1000 / server.hz <= LRU_CLOCK_RESOLUTION) return server.lruclock;
     return getLRUClock();
 }
 
@@ -178,6 +182,15 @@ static void cronUpdateMetrics(void) {
     }
 }
 
+/* Persistence (rdb.c): save points and the background save child, start-up loading,
+ * the final save on shutdown, and refusing writes after a failed background save. */
+void rdbCron(void) __attribute__((weak));
+void loadDataFromDisk(void) __attribute__((weak));
+int rdbPrepareForShutdown(int flags) __attribute__((weak));
+int rdbWritesDeniedByBgsaveError(void) __attribute__((weak));
+void pingCommand(client *c);
+int valkeyCheckRdbMain(int argc, char **argv); /* valkey-check-rdb.c */
+
 static long long serverCron(struct aeEventLoop *el, long long id, void *clientData) {
     (void)el;
     (void)id;
@@ -194,6 +207,8 @@ static long long serverCron(struct aeEventLoop *el, long long id, void *clientDa
     clientsCron();
     databasesCron();
     if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW);
+    evictionCron();
+    if (rdbCron) rdbCron();
     checkClientPauseTimeoutAndReturnIfPaused();
     server.cronloops++;
     return 1000 / server.hz;
@@ -206,6 +221,7 @@ static ustime_t cycle_cmd_us;
 
 static void afterSleep(struct aeEventLoop *el) {
     (void)el;
+    if (isProcessingEventsWhileBlocked()) return; /* the command running keeps its time */
     /* Commands of one loop turn share this time (expiry decisions, TTL arithmetic). */
     updateCachedTime(0);
     cycle_start = getMonotonicUs();
@@ -214,6 +230,13 @@ static void afterSleep(struct aeEventLoop *el) {
 
 static void beforeSleep(struct aeEventLoop *el) {
     (void)el;
+    /* Re-entered from processEventsWhileBlocked (a long script, a load): only replies
+     * and client frees, nothing that touches the keyspace in the middle of a command. */
+    if (isProcessingEventsWhileBlocked()) {
+        handleClientsWithPendingWrites();
+        freeClientsInAsyncFreeQueue();
+        return;
+    }
     if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_FAST);
     if (handleClientsBlockedOnKeys) handleClientsBlockedOnKeys();
     if (blockedBeforeSleep) blockedBeforeSleep();
@@ -226,13 +249,26 @@ static void beforeSleep(struct aeEventLoop *el) {
 /* Dispatch                                                                   */
 /* ------------------------------------------------------------------------- */
 
+/* A refusal inside MULTI dooms the transaction (EXECABORT); a refused EXEC discards it. */
 static void rejectCommandSds(client *c, sds err) {
+    flagTransaction(c);
     if (c->cmd) c->cmd->rejected_calls++;
+    if (c->cmd && c->cmd->proc == execCommand) {
+        execCommandAbort(c, err, sdslen(err));
+        sdsfree(err);
+        return;
+    }
     addReplyErrorSds(c, err);
 }
 
 static void rejectCommandObject(client *c, robj *err) {
+    flagTransaction(c);
     if (c->cmd) c->cmd->rejected_calls++;
+    if (c->cmd && c->cmd->proc == execCommand) {
+        sds bytes = objectGetVal(err);
+        execCommandAbort(c, bytes, sdslen(bytes));
+        return;
+    }
     addReplyErrorObject(c, err);
 }
 
@@ -286,7 +322,10 @@ static int commandBlockedByPause(client *c) {
     if (!checkClientPauseTimeoutAndReturnIfPaused()) return 0;
     if (c->flags & (CLIENT_PRIMARY | CLIENT_REPLICA)) return 0;
     if (server.pause_type == CLIENT_PAUSE_ALL) return 1;
-    return server.pause_type == CLIENT_PAUSE_WRITE && (c->cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE));
+    /* EXEC writes when one of its queued commands does. */
+    uint64_t flags = c->cmd->flags;
+    if (c->cmd->proc == execCommand) flags |= multiQueuedCommandFlags(c);
+    return server.pause_type == CLIENT_PAUSE_WRITE && (flags & (CMD_WRITE | CMD_MAY_REPLICATE));
 }
 
 int processCommand(client *c) {
@@ -308,6 +347,35 @@ int processCommand(client *c) {
         rejectCommandObject(c, shared.noautherr);
         return C_OK;
     }
+    if (server.loading && !(c->cmd->flags & CMD_LOADING)) {
+        rejectCommandObject(c, shared.loadingerr);
+        return C_OK;
+    }
+    if ((c->flags & CLIENT_MULTI) && (c->cmd->flags & CMD_NO_MULTI)) {
+        rejectCommandSds(c, sdsnew("Command not allowed inside a transaction"));
+        return C_OK;
+    }
+    /* While a script runs past busy-reply-threshold, only allow-busy commands run. */
+    if (scriptIsTimedout() && !(c->cmd->flags & CMD_ALLOW_BUSY)) {
+        rejectCommandObject(c, scriptBusyErrorObject());
+        return C_OK;
+    }
+    /* Clients over maxmemory-clients go first (this one included), then keys over
+     * maxmemory; when nothing can be freed, commands that may grow memory are refused. */
+    evictionClientMemoryChanged(c);
+    if (c->flags & CLIENT_CLOSE_ASAP) return C_OK;
+    if (server.maxmemory && performEvictions() == EVICT_FAIL &&
+        (evictionCommandDeniedOnOOM(c) || scriptCommandDeniedOnOOM(c))) {
+        rejectCommandObject(c, shared.oomerr);
+        return C_OK;
+    }
+    /* After a failed background save (stop-writes-on-bgsave-error), writes and PING fail. */
+    if (rdbWritesDeniedByBgsaveError && rdbWritesDeniedByBgsaveError() && !mustObeyClient(c) &&
+        ((c->cmd->flags & CMD_WRITE) || c->cmd->proc == pingCommand ||
+         (c->cmd->proc == execCommand && (multiQueuedCommandFlags(c) & CMD_WRITE)))) {
+        rejectCommandObject(c, shared.bgsaveerr);
+        return C_OK;
+    }
     /* A subscribed RESP2 connection only takes (un)subscribe commands, PING, QUIT and RESET. */
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsubCommandAllowedWhileSubscribed(c->cmd)) {
         rejectCommandSds(c, sdscatfmt(sdsempty(),
@@ -320,8 +388,13 @@ int processCommand(client *c) {
         blockPostponeClient(c);
         return C_OK;
     }
+    if ((c->flags & CLIENT_MULTI) && !multiCommandRunsDirectly(c->cmd)) {
+        queueMultiCommand(c);
+        addReply(c, shared.queued);
+        return C_OK;
+    }
     call(c, CMD_CALL_FULL);
-    if (handleClientsBlockedOnKeys) handleClientsBlockedOnKeys();
+    if (handleClientsBlockedOnKeys && !isProcessingEventsWhileBlocked()) handleClientsBlockedOnKeys();
     return C_OK;
 }
 
@@ -407,9 +480,13 @@ static void removePidFile(void) {
 
 int prepareForShutdown(client *c, int flags) {
     (void)c;
-    (void)flags;
     shutdown_initiated = 1;
     serverLog(LL_NOTICE, "User requested shutdown...");
+    if (rdbPrepareForShutdown && rdbPrepareForShutdown(flags) != C_OK) {
+        serverLog(LL_WARNING, "Errors trying to shut down the server. Check the logs for more information.");
+        shutdown_initiated = 0;
+        return C_ERR;
+    }
     removePidFile();
     closeListeningSockets(1);
     serverLog(LL_WARNING, "Valkey is now ready to exit, bye bye...");
@@ -438,6 +515,11 @@ void shutdownCommand(client *c) {
         /* Shutdown never waits (there are no replicas to wait for), so there is
          * never one in progress to abort. */
         addReplyError(c, "No shutdown in progress.");
+        return;
+    }
+    /* A busy script can only be escaped without saving (its writes are half done). */
+    if (!(flags & SHUTDOWN_NOSAVE) && scriptIsTimedout()) {
+        addReplyErrorObject(c, scriptBusyErrorObject());
         return;
     }
     if (prepareForShutdown(c, flags) == C_OK) exit(0);
@@ -478,10 +560,16 @@ void setTypeRegister(void) __attribute__((weak));
 void zsetTypeRegister(void) __attribute__((weak));
 void pubsubRegister(void) __attribute__((weak));
 void multiRegister(void) __attribute__((weak));
+void hllTypeRegister(void) __attribute__((weak));
+void evictRegister(void) __attribute__((weak));
+void rdbRegister(void) __attribute__((weak));
+void scriptRegister(void) __attribute__((weak));
 
 static void registerSubsystems(void) {
     void (*const registrations[])(void) = {listTypeRegister, hashTypeRegister, setTypeRegister,
-                                            zsetTypeRegister, pubsubRegister,   multiRegister};
+                                            zsetTypeRegister, pubsubRegister,   multiRegister,
+                                            evictRegister,    hllTypeRegister,  rdbRegister,
+                                            scriptRegister};
     for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++)
         if (registrations[i]) registrations[i]();
 }
@@ -538,6 +626,7 @@ static void initServerState(void) {
     server.stat_starttime_mono = getMonotonicUs();
     server.lastsave = time(NULL);
     server.lastbgsave_status = C_OK;
+    server.active_expire_enabled = 1;
     server.sofd = -1;
     server.hz = server.config_hz;
     server.lruclock = getLRUClock();
@@ -630,6 +719,8 @@ int main(int argc, char **argv) {
     rememberExecutable(argc, argv);
     registerSubsystems();
     initConfigValues();
+    if (strstr(argv[0], "valkey-check-rdb") || (argc > 1 && !strcmp(argv[1], "--check-rdb")))
+        return valkeyCheckRdbMain(argc, argv);
 
     char *configfile = NULL;
     int config_from_stdin = 0, first_option = 1;
@@ -668,6 +759,7 @@ int main(int argc, char **argv) {
     if (server.daemonize || (server.pidfile && server.pidfile[0])) createPidFile();
     serverLog(LL_NOTICE, "Server initialized");
     infoRecordStartupMemory();
+    if (loadDataFromDisk) loadDataFromDisk();
     if (server.ipfd_count > 0) serverLog(LL_NOTICE, "Ready to accept connections tcp");
     if (server.sofd > 0) serverLog(LL_NOTICE, "Ready to accept connections unix");
     aeMain(server.el);

@@ -1,11 +1,11 @@
 # Entry point of the Tcl test suite (run through ./runtest).
 #
-# The driver finds the test files (tests/unit/**/*.tcl, or the --single ones), runs each in
-# its own tclsh worker process (this same script with --worker FILE), up to --clients at a
-# time, and collects the results the workers print as "@@ <list>" lines. A worker that
-# crashes or outlives --timeout counts as a failure (its servers are killed too). The run
-# ends with "N passed, N failed[, N skipped]" alone on the last line; the exit status is
-# non-zero when anything failed.
+# The driver finds the test files (tests/unit/**/*.tcl and tests/integration/**/*.tcl, or
+# the --single ones), runs each in its own tclsh worker process (this same script with
+# --worker FILE), up to --clients at a time, and collects the results the workers print
+# as "@@ <list>" lines. A worker that crashes or outlives --timeout counts as a failure
+# (its servers are killed too). The run ends with "N passed, N failed[, N skipped]" alone
+# on the last line; the exit status is non-zero when anything failed.
 #
 # The worker sources tests/support/*.tcl and then the test file; see tests/README.md.
 
@@ -124,7 +124,7 @@ proc find_test_files {} {
         return $files
     }
     set files {}
-    set pending [list [file join $::th_root tests unit]]
+    set pending [list [file join $::th_root tests unit] [file join $::th_root tests integration]]
     while {[llength $pending] > 0} {
         set dir [lindex $pending 0]
         set pending [lrange $pending 1 end]

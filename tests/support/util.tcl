@@ -334,3 +334,23 @@ proc randstring {min max {type binary}} {
 proc lsort_unique {items} {
     return [lsort -unique $items]
 }
+
+# wait_for_blocked_client ?level?: waits until the server (srv level) reports at least
+# one blocked client in INFO blocked_clients.
+proc wait_for_blocked_client {{level 0}} {
+    wait_for_condition 500 10 {
+        [s $level blocked_clients] ne 0
+    } else {
+        fail "no blocked clients"
+    }
+}
+
+# wait_for_blocked_clients_count count ?maxtries? ?delay_ms? ?level?: waits until INFO
+# blocked_clients is exactly count.
+proc wait_for_blocked_clients_count {count {maxtries 500} {delay 10} {level 0}} {
+    wait_for_condition $maxtries $delay {
+        [s $level blocked_clients] == $count
+    } else {
+        fail "expected $count blocked clients, INFO says [s $level blocked_clients]"
+    }
+}

@@ -21,16 +21,26 @@
 #   a key becomes clean again when a command sets it regardless of its past (DEL, UNLINK,
 #   GETDEL, plain SET, MSET, SETEX/PSETEX with a long expiry, FLUSHALL). Keys are the
 #   transcript's key names (k0..k5, {t}a, {t}b).
+# - Transactions (the tx family): inside MULTI a command only answers +QUEUED; what it does
+#   happens at EXEC, so its taint bookkeeping is applied there, in order, each with its own
+#   element of the recorded EXEC array (and each element is judged with the relaxations
+#   above). A queued command our server does not know aborts our transaction: the EXEC
+#   counts as skipped and the keys of every queued command become tainted. A WATCH whose
+#   keys are (or become, before EXEC) tainted makes the EXEC's fate unknowable: a null
+#   array on one side only is tolerated, and the queued commands' keys become tainted.
 # - The recorder sent the one non-ASCII word of its vocabulary, "\u00ff", UTF-8 encoded
 #   (two bytes, as the replies show: SET k ÿ then GET k answers $2 "\xc3\xbf"); all other
 #   arguments are one byte per character. The replay sends the same bytes.
+#
+# - The scripts family was recorded inside a MULTI left open by the recorder (all its replies
+#   are +QUEUED or arity errors): it is replayed inside a MULTI, discarded at the end.
 #
 # Families replayed: every data-type family; commands not implemented yet are skipped
 # ($::env(REPLIES_FAMILIES) overrides, e.g. "strings keys
 # lists"). Without the reference directory every test is skipped with the reason.
 
 namespace eval ::replies {
-    variable families {strings keys lists hashes sets zsets}
+    variable families {strings keys lists hashes sets zsets tx scripts}
     if {[info exists ::env(REPLIES_FAMILIES)]} {
         set families $::env(REPLIES_FAMILIES)
     }
@@ -341,6 +351,112 @@ proc ::replies::update_taint {stvar argv expected verdict} {
     }
 }
 
+# --- transactions -------------------------------------------------------------------------
+
+proc ::replies::fresh_tx_state {stvar} {
+    upvar 1 $stvar st
+    set st(multi) 0
+    set st(queued) {}
+    set st(tx_unknown) 0
+    set st(watched) {}
+    set st(watch_tainted) 0
+}
+
+# Remembers that a watched key's state became unknowable (it stays so until EXEC/UNWATCH).
+proc ::replies::note_watch_taint {stvar} {
+    upvar 1 $stvar st
+    foreach id $st(watched) {
+        if {[dict exists $st(tainted) $id]} {
+            set st(watch_tainted) 1
+        }
+    }
+}
+
+proc ::replies::taint_queued {stvar reason} {
+    upvar 1 $stvar st
+    foreach argv $st(queued) {
+        foreach id [key_ids $st(db) $argv] {
+            dict set st(tainted) $id $reason
+        }
+    }
+}
+
+proc ::replies::worst_verdict {a b} {
+    set rank {ok 0 skip 1 tolerated 2 mismatch 3}
+    return [expr {[dict get $rank $a] >= [dict get $rank $b] ? $a : $b}]
+}
+
+proc ::replies::is_exec_array {raw} {
+    return [expr {[string index $raw 0] eq "*" && $raw ne "*-1\r\n"}]
+}
+
+# The verdict on an EXEC inside a transaction; applies the queued commands' effects.
+proc ::replies::judge_exec {stvar expected actual} {
+    upvar 1 $stvar st
+    set queued $st(queued)
+    note_watch_taint st
+    set verdict ok
+    if {$st(tx_unknown)} {
+        set verdict [expr {$actual eq $expected ? "ok" : "skip"}]
+        taint_queued st "queued with a command our server does not know"
+    } elseif {[is_exec_array $expected] && [is_exec_array $actual] &&
+              [llength [raw_elements $expected]] == [llength $queued] &&
+              [llength [raw_elements $actual]] == [llength $queued]} {
+        foreach argv $queued e [raw_elements $expected] a [raw_elements $actual] {
+            set v [judge st $argv $e $a]
+            update_taint st $argv $e $v
+            set verdict [worst_verdict $verdict $v]
+        }
+    } elseif {$actual eq $expected} {
+        # EXECABORT or a failed WATCH on both sides: nothing ran.
+    } else {
+        set null_on_one_side [expr {"*-1\r\n" in [list $expected $actual]}]
+        set verdict [expr {$st(watch_tainted) && $null_on_one_side ? "tolerated" : "mismatch"}]
+        taint_queued st "queued in a transaction that ran on one side only"
+    }
+    fresh_tx_state st
+    return $verdict
+}
+
+# Judges one command of the session, transactions included; updates the session state.
+proc ::replies::step {stvar argv expected actual} {
+    upvar 1 $stvar st
+    set name [string toupper [lindex $argv 0]]
+    if {$st(multi)} {
+        if {$name eq "EXEC"} {
+            return [judge_exec st $expected $actual]
+        }
+        set verdict [judge st $argv $expected $actual]
+        if {$name in {DISCARD RESET} && [string index $expected 0] eq "+"} {
+            fresh_tx_state st
+        } elseif {$expected eq "+QUEUED\r\n"} {
+            lappend st(queued) $argv
+            if {$verdict eq "skip"} {
+                set st(tx_unknown) 1
+            }
+        }
+        return $verdict
+    }
+    set verdict [judge st $argv $expected $actual]
+    update_taint st $argv $expected $verdict
+    if {$expected eq "+OK\r\n"} {
+        switch -exact -- $name {
+            MULTI {
+                set st(multi) 1
+            }
+            WATCH {
+                lappend st(watched) {*}[key_ids $st(db) $argv]
+            }
+            UNWATCH {
+                set st(watched) {}
+                set st(watch_tainted) 0
+            }
+        }
+    }
+    note_watch_taint st
+    return $verdict
+}
+
 # --- replaying a transcript -------------------------------------------------------------
 
 # Replays one transcript; returns a dict: name -> {calls ok tolerated skipped mismatches}.
@@ -351,6 +467,15 @@ proc ::replies::replay {path} {
         raw_call $fd $setup
     }
     array set st [list tainted [dict create] start [clock milliseconds] shift "" db 0]
+    fresh_tx_state st
+    # The scripts transcript was recorded inside a MULTI the session never closed (every
+    # reply is +QUEUED): replay it inside one too, so that what it checks (queuing, arity
+    # errors) is compared, and discard it at the end.
+    set open_multi [expr {[llength $entries] > 0 && [dict get [lindex $entries 0] reply] eq "+QUEUED\r\n"}]
+    if {$open_multi} {
+        raw_call $fd {MULTI}
+        set st(multi) 1
+    }
     set results [dict create]
     set index 0
     set failure ""
@@ -362,8 +487,7 @@ proc ::replies::replay {path} {
             set failure "the connection failed at line $index ([visible_command $argv]): $actual"
             break
         }
-        set verdict [judge st $argv $expected $actual]
-        update_taint st $argv $expected $verdict
+        set verdict [step st $argv $expected $actual]
         set group [group_name $argv]
         if {![dict exists $results $group]} {
             dict set results $group [dict create calls 0 ok 0 tolerated 0 skip 0 mismatch {}]
@@ -379,6 +503,9 @@ proc ::replies::replay {path} {
                 incr $verdict
             }
         }
+    }
+    if {$open_multi} {
+        catch {raw_call $fd {DISCARD}}
     }
     catch {close $fd}
     return [list $results $failure [llength $entries]]
@@ -402,7 +529,8 @@ proc ::replies::describe_mismatches {mismatches} {
 
 # The comparator itself, on made-up replies (no server needed).
 proc ::replies::fresh_state {} {
-    return [list tainted [dict create] start [clock milliseconds] shift "" db 0]
+    return [list tainted [dict create] start [clock milliseconds] shift "" db 0 \
+                multi 0 queued {} tx_unknown 0 watched {} watch_tainted 0]
 }
 
 test "replies: comparator relaxations accept only what they should" {
@@ -449,6 +577,48 @@ test "replies: tainted keys tolerate mismatches until they are overwritten" {
     assert_equal mismatch [::replies::judge st {GET k3} "\$-1\r\n" "\$1\r\nv\r\n"]
     ::replies::update_taint st {SETEX k4 100 v} "+OK\r\n" ok
     assert_equal mismatch [::replies::judge st {GET k4} "\$-1\r\n" "\$1\r\nv\r\n"]
+}
+
+test "replies: transactions take effect at EXEC, judged element by element" {
+    array set st [::replies::fresh_state]
+    set ok "+OK\r\n"
+    set queued "+QUEUED\r\n"
+    assert_equal ok [::replies::step st {MULTI} $ok $ok]
+    assert_equal ok [::replies::step st {PSETEX k1 1 v} $queued $queued]
+    assert_equal 0 [dict size $st(tainted)] "a queued command has done nothing yet"
+    assert_equal ok [::replies::step st {EXEC} "*1\r\n+OK\r\n" "*1\r\n+OK\r\n"]
+    assert [dict exists $st(tainted) 0/k1]
+    assert_equal 0 $st(multi)
+    # A discarded transaction changes nothing.
+    ::replies::step st {MULTI} $ok $ok
+    ::replies::step st {SET k1 v} $queued $queued
+    assert_equal ok [::replies::step st {DISCARD} $ok $ok]
+    assert [dict exists $st(tainted) 0/k1]
+    # Each element gets the relaxations of its own command.
+    ::replies::step st {MULTI} $ok $ok
+    ::replies::step st {GET k1} $queued $queued
+    ::replies::step st {GET k2} $queued $queued
+    assert_equal tolerated [::replies::step st {EXEC} "*2\r\n\$-1\r\n\$-1\r\n" "*2\r\n\$1\r\nv\r\n\$-1\r\n"]
+    ::replies::step st {MULTI} $ok $ok
+    ::replies::step st {GET k2} $queued $queued
+    assert_equal mismatch [::replies::step st {EXEC} "*1\r\n\$-1\r\n" "*1\r\n\$1\r\nv\r\n"]
+    # A queued command our server does not know: the EXEC is skipped, its keys tainted.
+    ::replies::step st {MULTI} $ok $ok
+    set unknown "-ERR unknown command 'RPUSH', with args beginning with: 'k3' 'a' \r\n"
+    assert_equal skip [::replies::step st {RPUSH k3 a} $queued $unknown]
+    assert_equal skip [::replies::step st {EXEC} "*1\r\n:1\r\n" "-EXECABORT Transaction discarded because of previous errors.\r\n"]
+    assert [dict exists $st(tainted) 0/k3]
+    # A watched tainted key makes a one-sided null EXEC tolerable, and taints what was queued.
+    ::replies::step st {WATCH k1} $ok $ok
+    ::replies::step st {MULTI} $ok $ok
+    ::replies::step st {SET k4 v} $queued $queued
+    assert_equal tolerated [::replies::step st {EXEC} "*-1\r\n" "*1\r\n+OK\r\n"]
+    assert [dict exists $st(tainted) 0/k4]
+    # With clean watched keys it is a mismatch.
+    ::replies::step st {WATCH k5} $ok $ok
+    ::replies::step st {MULTI} $ok $ok
+    ::replies::step st {SET k6 v} $queued $queued
+    assert_equal mismatch [::replies::step st {EXEC} "*-1\r\n" "*1\r\n+OK\r\n"]
 }
 
 set ::replies::dir [reference_dir]

@@ -10,7 +10,7 @@ set -e
 cd "$(dirname "$0")/../.."
 REQUESTS=${1:-200000}
 PORT=${2:-16399}
-OURS=src/valkey-server
+OURS=${OURS:-src/valkey-server}
 REF=$(command -v redis-server || true)
 [ -x "$OURS" ] || { echo "build first: make" >&2; exit 1; }
 [ -n "$REF" ] || { echo "redis-server not installed (apt-get install redis-server)" >&2; exit 1; }

@@ -1,0 +1,118 @@
+/* rio.h -- a small stream abstraction for the RDB code: one read/write interface over
+ * several targets, so the same serialiser writes a file, a DUMP payload, a socket or a
+ * flash record, and the same parser reads them back.
+ *
+ * Targets:
+ *   - buffer:  writes append to an sds the rio owns until rioBufferTake(); reads consume
+ *              it from a position;
+ *   - memory:  read-only view of caller-owned bytes (RESTORE payloads, flash records):
+ *              no copy;
+ *   - file:    a stdio FILE (the caller opens and closes it); on writes, optionally
+ *              flushed and fsynced every `autosync` bytes so a big save does not pile
+ *              up dirty pages and then stall in one huge fsync at the end;
+ *   - fd:      a raw descriptor (pipes, sockets) written through an internal buffer.
+ *
+ * Every transfer is cut into chunks of at most max_processing_chunk bytes. After each
+ * chunk the optional checksum hook sees the bytes (CRC64 of files and payloads) and the
+ * optional progress hook sees the running byte count (loading serves clients from it).
+ *
+ * Errors are sticky: once a read or write fails, the rio keeps failing and
+ * rioGetReadError / rioGetWriteError say so. Reads and writes are all-or-nothing from
+ * the caller's point of view: rioRead returns 1 when `len` bytes were transferred, 0
+ * otherwise.
+ */
+#ifndef RIO_H
+#define RIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "sds.h"
+
+#define RIO_FLAG_READ_ERROR (1 << 0)
+#define RIO_FLAG_WRITE_ERROR (1 << 1)
+
+#define RIO_DEFAULT_CHUNK (64 * 1024)
+#define RIO_FD_BUFFER_SIZE (16 * 1024)
+
+typedef struct rio rio;
+
+struct rio {
+    /* Target operations: return 1 on success, 0 on failure. */
+    size_t (*read)(rio *r, void *buf, size_t len);
+    size_t (*write)(rio *r, const void *buf, size_t len);
+    off_t (*tell)(rio *r);
+    int (*flush)(rio *r);
+    /* Optional hooks, called after every chunk transferred. */
+    void (*update_cksum)(rio *r, const void *buf, size_t len);
+    void (*progress)(rio *r, size_t processed_bytes);
+    void *privdata; /* for the hooks' owner */
+
+    uint64_t cksum;
+    int flags;
+    size_t processed_bytes;      /* total read or written */
+    size_t max_processing_chunk; /* hooks see at most this many bytes at a time */
+
+    union {
+        struct {
+            sds ptr;
+            off_t pos;
+        } buffer;
+        struct {
+            const unsigned char *p;
+            size_t len;
+            size_t pos;
+        } mem;
+        struct {
+            FILE *fp;
+            off_t buffered; /* written since the last sync */
+            off_t autosync; /* 0: no periodic sync */
+            off_t size;     /* size of a regular file when opened, -1 otherwise */
+            off_t pos;      /* offset, tracked without asking the kernel */
+        } file;
+        struct {
+            int fd;
+            off_t pos;
+            sds buf;
+        } fd;
+    } io;
+};
+
+/* Initialisers. */
+void rioInitWithBuffer(rio *r, sds s);                        /* takes s (may be NULL: a new empty one) */
+void rioInitWithMemory(rio *r, const void *p, size_t len);    /* read-only, no copy */
+void rioInitWithFile(rio *r, FILE *fp);
+void rioInitWithFd(rio *r, int fd);                           /* write-only */
+void rioFreeFd(rio *r);                                        /* frees the fd target's buffer */
+sds rioBufferTake(rio *r); /* the buffer target's sds, now the caller's */
+
+/* Writes and syncs every `bytes` bytes (0 disables). File targets only. */
+void rioSetAutoSync(rio *r, off_t bytes);
+
+/* The CRC64 checksum hook: `cksum` accumulates over everything read or written. */
+void rioGenericUpdateChecksum(rio *r, const void *buf, size_t len);
+
+static inline int rioGetReadError(const rio *r) {
+    return (r->flags & RIO_FLAG_READ_ERROR) != 0;
+}
+static inline int rioGetWriteError(const rio *r) {
+    return (r->flags & RIO_FLAG_WRITE_ERROR) != 0;
+}
+static inline void rioClearErrors(rio *r) {
+    r->flags &= ~(RIO_FLAG_READ_ERROR | RIO_FLAG_WRITE_ERROR);
+}
+
+size_t rioWrite(rio *r, const void *buf, size_t len);
+size_t rioRead(rio *r, void *buf, size_t len);
+static inline off_t rioTell(rio *r) {
+    return r->tell(r);
+}
+static inline int rioFlush(rio *r) {
+    return r->flush(r);
+}
+/* Bytes a reader can still get, -1 when unknown (pipes, sockets). Loaders use it to
+ * refuse lengths that cannot be right before allocating anything. */
+off_t rioRemaining(rio *r);
+
+#endif
