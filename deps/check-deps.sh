@@ -13,6 +13,12 @@ check liburing liburing-dev
 check lua5.1 liblua5.1-0-dev
 check openssl libssl-dev
 check liblzf liblzf-dev
+# Lua modules loaded at run time (dlopen by soname, see deps/README.md): no pkg-config file.
+check_lib() { # soname debian-package
+    ldconfig -p 2>/dev/null | grep -q "$1" || [ -e "/usr/lib/$(uname -m)-linux-gnu/$1" ] || missing="$missing $2"
+}
+check_lib liblua5.1-cjson.so.0 lua-cjson
+check_lib liblua5.1-bitop.so.0 lua-bitop
 if [ -n "$missing" ]; then
     echo "deps: missing Debian packages:$missing" >&2
     echo "deps: install them with: apt-get install$missing" >&2

@@ -683,7 +683,8 @@ void createSharedObjects(void) {
     shared.syntaxerr = sharedString("-ERR syntax error\r\n");
     shared.sameobjecterr = sharedString("-ERR source and destination objects are the same\r\n");
     shared.outofrangeerr = sharedString("-ERR index out of range\r\n");
-    shared.noscripterr = sharedString("-NOSCRIPT No matching script. Please use EVAL.\r\n");
+    /* Valkey 8 dropped Redis's "Please use EVAL." from this error. */
+    shared.noscripterr = sharedString("-NOSCRIPT No matching script.\r\n");
     shared.loadingerr = sharedString("-LOADING Valkey is loading the dataset in memory\r\n");
     shared.bgsaveerr = sharedString(
         "-MISCONF Valkey is configured to save RDB snapshots, but it's currently unable to persist "

@@ -256,24 +256,29 @@ static int verifyMemoryAllowed(scriptRunCtx *ctx, serverCommand *cmd, sds *err) 
     return C_OK;
 }
 
+/* Why ctx->c's command may not run, or NULL. */
+static sds scriptRefusal(scriptRunCtx *ctx, serverCommand *cmd) {
+    sds err = NULL;
+    if (cmd == NULL) return sdsnew("Unknown command called from script");
+    if (commandArityMismatch(cmd, ctx->c->argc)) return sdsnew("Wrong number of args calling command from script");
+    if (cmd->flags & CMD_NOSCRIPT) return sdsnew("This command is not allowed from script");
+    if (verifyWriteAllowed(ctx, cmd, &err) != C_OK) return err;
+    if (verifyMemoryAllowed(ctx, cmd, &err) != C_OK) return err;
+    return NULL;
+}
+
 void scriptCall(scriptRunCtx *ctx, sds *err) {
     client *c = ctx->c;
     serverCommand *cmd = lookupCommand(c->argv, c->argc);
     c->cmd = c->lastcmd = c->realcmd = cmd;
-    if (cmd == NULL) {
-        *err = sdsnew("Unknown command called from script");
+    if ((*err = scriptRefusal(ctx, cmd)) != NULL) {
+        /* Counted now, like a command refused by processCommand; the script's own error
+         * reply, if it comes to that, is then not counted again. */
+        afterErrorReply(c, *err, sdslen(*err), 0);
+        if (cmd) cmd->rejected_calls++;
+        callAttributeErrors();
         return;
     }
-    if (commandArityMismatch(cmd, c->argc)) {
-        *err = sdsnew("Wrong number of args calling command from script");
-        return;
-    }
-    if (cmd->flags & CMD_NOSCRIPT) {
-        *err = sdsnew("This command is not allowed from script");
-        return;
-    }
-    if (verifyWriteAllowed(ctx, cmd, err) != C_OK) return;
-    if (verifyMemoryAllowed(ctx, cmd, err) != C_OK) return;
     if (cmd->flags & CMD_WRITE) ctx->flags |= SCRIPT_RUN_WRITE_DIRTY;
     call(c, ctx->call_flags);
     serverAssert(!(c->flags & CLIENT_BLOCKED));

@@ -47,6 +47,9 @@
 #define LUA_HOOK_INSTRUCTIONS 100000
 /* An incremental GC step of this size every this many script calls. */
 #define LUA_GC_PERIOD 50
+/* How far up the error handler looks for the Lua function that failed (past the C
+ * functions, ours and the libraries', that raised the error on its behalf). */
+#define LUA_ERROR_SEARCH_LEVELS 8
 /* Stack slots a conversion step may need. */
 #define LUA_CONVERSION_STACK 8
 
@@ -172,12 +175,18 @@ static void luaPushToString(lua_State *L, int idx) {
 }
 
 /* The message handler of every script call: turns the error into a table
- * {err="<CODE> <message>", source=..., line=...} naming where the script failed (the
- * first Lua function up the stack when the error came from a C function). */
+ * {err="<CODE> <message>", source=..., line=...} naming where the script failed: the
+ * first Lua function up the stack, past the C functions that raised the error. */
 static int luaErrorHandler(lua_State *L) {
     lua_Debug ar;
-    int located = lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar);
-    if (located && !strcmp(ar.what, "C")) located = lua_getstack(L, 2, &ar) && lua_getinfo(L, "Sl", &ar);
+    int located = 0;
+    for (int level = 1; level <= LUA_ERROR_SEARCH_LEVELS; level++) {
+        if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "Sl", &ar)) break;
+        if (strcmp(ar.what, "C") != 0) {
+            located = 1;
+            break;
+        }
+    }
     lua_settop(L, 1);
     if (!lua_istable(L, 1) || isReadonlyTable(L, 1)) {
         lua_newtable(L);
@@ -487,6 +496,69 @@ static int luaBitTohexGuarded(lua_State *L) {
             lua_pushinteger(L, -8);
             lua_replace(L, 2);
         }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* unpack(t [, i [, j]]): the range is computed in 64 bits (Lua 5.1's int arithmetic
+ * overflows with extreme bounds), and proxies are read through. */
+static int luaUnpackSafe(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaPushTarget(L, 1);
+    lua_replace(L, 1);
+    long long i = luaL_optint(L, 2, 1);
+    long long e = luaL_opt(L, luaL_checkint, 3, (int)lua_objlen(L, 1));
+    if (i > e) return 0;
+    long long n = e - i + 1;
+    if (n >= INT_MAX || !lua_checkstack(L, (int)n)) return luaL_error(L, "too many results to unpack");
+    for (long long k = i; k <= e; k++) lua_rawgeti(L, 1, (int)k);
+    return (int)n;
+}
+
+/* cjson.encode computes its output size in 32-bit integers: values whose encoding could
+ * pass 2GB are refused up front. Each table is counted once (cycles are cjson's own
+ * error), strings at their worst-case escaped size. */
+#define CJSON_MAX_OUTPUT (1LL << 30)
+#define CJSON_ESCAPE_FACTOR 6
+
+static long long cjsonWorstCaseSize(lua_State *L, int idx, int seen, int depth) {
+    idx = luaAbsIndex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: return (long long)lua_objlen(L, idx) * CJSON_ESCAPE_FACTOR + 2;
+    case LUA_TTABLE: break;
+    default: return 32;
+    }
+    if (depth > 1000 || !lua_checkstack(L, 4)) return 0; /* cjson refuses it anyway */
+    lua_pushvalue(L, idx);
+    lua_rawget(L, seen);
+    int visited = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (visited) return 0;
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, seen);
+    long long total = 2;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        total += cjsonWorstCaseSize(L, -2, seen, depth + 1) + cjsonWorstCaseSize(L, -1, seen, depth + 1) + 2;
+        lua_pop(L, 1);
+        if (total > CJSON_MAX_OUTPUT) {
+            lua_pop(L, 1); /* the key: the walk stops here */
+            break;
+        }
+    }
+    return total;
+}
+
+static int luaCjsonEncodeGuarded(lua_State *L) {
+    if (lua_gettop(L) >= 1) {
+        lua_newtable(L);
+        long long size = cjsonWorstCaseSize(L, 1, lua_gettop(L), 0);
+        lua_pop(L, 1);
+        if (size > CJSON_MAX_OUTPUT) return luaL_error(L, "Cannot serialise: value too large");
     }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -1177,6 +1249,9 @@ static void luaLoadLibraries(lua_State *L) {
     luaSetFunctionField(L, "clock", luaOsClock);
     lua_setfield(L, LUA_GLOBALSINDEX, "os");
     luaOpenSharedModule(L, &cjson_handle, "liblua5.1-cjson.so.0", "luaopen_cjson", "cjson");
+    lua_getfield(L, LUA_GLOBALSINDEX, "cjson");
+    if (lua_istable(L, -1)) luaWrapField(L, -1, "encode", luaCjsonEncodeGuarded);
+    lua_pop(L, 1);
     luaOpenSharedModule(L, &bitop_handle, "liblua5.1-bitop.so.0", "luaopen_bit", "bit");
     lua_getfield(L, LUA_GLOBALSINDEX, "bit");
     if (lua_istable(L, -1)) luaWrapField(L, -1, "tohex", luaBitTohexGuarded);
@@ -1197,6 +1272,7 @@ static void luaInstallSafeBase(lua_State *L) {
     luaSetFunctionField(L, "rawget", luaRawgetThrough);
     luaSetFunctionField(L, "loadstring", luaLoadstringSafe);
     luaSetFunctionField(L, "load", luaLoadSafe);
+    luaSetFunctionField(L, "unpack", luaUnpackSafe);
     lua_pop(L, 1);
     lua_pushcfunction(L, luaNextThrough);
     lua_pushvalue(L, -1);
@@ -1252,6 +1328,8 @@ static int luaPanic(lua_State *L) {
     return 0;
 }
 
+static const char *const anchored_chunknames[] = {"@user_script", "@user_function", NULL};
+
 lua_State *luaCreateScriptingState(int api_kind) {
     luaStateInfo *info = zcalloc(sizeof(*info));
     info->api_kind = api_kind;
@@ -1264,12 +1342,20 @@ lua_State *luaCreateScriptingState(int api_kind) {
     luaInstallSafeBase(L);
     lua_pushcfunction(L, luaErrorHandler);
     info->errh_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* The parser does not keep the chunk name reachable while it runs: anchored here, the
+     * (interned) names cannot be collected under it. */
+    for (int j = 0; anchored_chunknames[j]; j++) {
+        lua_pushstring(L, anchored_chunknames[j]);
+        luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     luaProtectEverything(L, info);
     return L;
 }
 
 void luaCloseScriptingState(lua_State *L) {
     luaStateInfo *info = stateInfo(L);
+    /* A full collection first, so that no finalizer runs against a half-closed state. */
+    lua_gc(L, LUA_GCCOLLECT, 0);
     lua_close(L);
     zfree(info);
 }

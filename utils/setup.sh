@@ -5,8 +5,8 @@
 set -e
 cd "$(dirname "$0")/.."
 
-PACKAGES="build-essential pkg-config libjemalloc-dev liburing-dev liblua5.1-0-dev libssl-dev liblzf-dev libcmocka-dev \
-tcl tcllib redis-server redis-tools python3 python3-redis netcat-openbsd"
+PACKAGES="build-essential pkg-config libjemalloc-dev liburing-dev liblua5.1-0-dev lua-cjson lua-bitop libssl-dev \
+liblzf-dev libcmocka-dev tcl tcllib redis-server redis-tools python3 python3-redis netcat-openbsd"
 
 missing=""
 for p in $PACKAGES; do

@@ -150,11 +150,20 @@ start_server {tags {"scripting"}} {
     }
 
     test {EVAL: errors are counted once in the error stats} {
+        r set str v
         r config resetstat
-        catch {r eval {return redis.call('incr', 'str')} 0}
-        assert_match {*count=1*} [s errorstat_ERR]
         r eval {redis.pcall('incr', 'str') return 1} 0
+        assert_match {*count=1*} [s errorstat_ERR]
+        catch {r eval {return redis.call('incr', 'str')} 0}
         assert_match {*count=2*} [s errorstat_ERR]
+        catch {r eval {return redis.call('nosuch')} 0}
+        r eval {redis.pcall('nosuch') return 1} 0
+        assert_match {*count=4*} [s errorstat_ERR]
+        assert_equal 4 [s total_error_replies]
+        # EVAL failed only when its own reply was an error.
+        set stats [r info commandstats]
+        assert_match {*cmdstat_eval:calls=4,*,rejected_calls=0,failed_calls=2*} $stats
+        assert_match {*cmdstat_incr:calls=2,*,rejected_calls=0,failed_calls=2*} $stats
     }
 
     test {EVAL: the server API} {
