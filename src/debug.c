@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "debug.h"
+#include "aof.h"
 #include "db.h"
 #include "hashtable.h"
 #include "info.h"
@@ -267,6 +268,8 @@ static const char *debugArg(client *c, int j) {
 
 static void debugHelp(client *c) {
     static const char *help[] = {
+        "AOF-FLUSH-SLEEP <microsec>",
+        "    Server will sleep before flushing the AOF, this is used for testing.",
         "ASSERT",
         "    Crash by assertion failed.",
         "DIGEST",
@@ -276,6 +279,8 @@ static void debugHelp(client *c) {
         "ERROR <string>",
         "    Return a RESP protocol error with <string> as message. Useful for clients",
         "    unit tests to simulate error replies.",
+        "LOADAOF",
+        "    Flush the AOF buffers on disk and reload the AOF in memory.",
         "LOG <message>",
         "    Write <message> to the server log.",
         "HTSTATS <dbid> [full]",
@@ -549,6 +554,12 @@ void debugCommand(client *c) {
         debugReload(c);
     } else if (!strcasecmp(sub, "set-skip-checksum-validation") && argc == 3 && rdbSetSkipChecksumValidation) {
         rdbSetSkipChecksumValidation(atoi(debugArg(c, 2)));
+        addReply(c, shared.ok);
+    } else if (!strcasecmp(sub, "loadaof") && argc == 2) {
+        aofDebugLoad();
+        addReply(c, shared.ok);
+    } else if (!strcasecmp(sub, "aof-flush-sleep") && argc == 3) {
+        aofSetFlushSleep(atoi(debugArg(c, 2)));
         addReply(c, shared.ok);
     } else if (!strcasecmp(sub, "jmap") && argc == 2) {
         addReply(c, shared.ok); /* a relic of the Java days: nothing to do */

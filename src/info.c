@@ -26,6 +26,7 @@
 
 #include "info.h"
 #include "ae.h"
+#include "aof.h"
 #include "blocked.h"
 #include "commands.h"
 #include "config.h"
@@ -376,7 +377,6 @@ static sds infoMemory(sds info) {
 }
 
 static sds infoPersistence(sds info) {
-    int aof_child = server.child_pid > 0 && server.child_type == INFO_CHILD_TYPE_AOF;
     rdbInfo ri;
     rdbGetInfo(&ri);
     info = sdscatprintf(info,
@@ -398,25 +398,16 @@ static sds infoPersistence(sds info) {
                         "rdb_saves:%lld\r\n"
                         "rdb_last_cow_size:%lld\r\n"
                         "rdb_last_load_keys_expired:%lld\r\n"
-                        "rdb_last_load_keys_loaded:%lld\r\n"
-                        "aof_enabled:0\r\n"
-                        "aof_rewrite_in_progress:%d\r\n"
-                        "aof_rewrite_scheduled:0\r\n"
-                        "aof_last_rewrite_time_sec:-1\r\n"
-                        "aof_current_rewrite_time_sec:-1\r\n"
-                        "aof_last_bgrewrite_status:ok\r\n"
-                        "aof_rewrites:0\r\n"
-                        "aof_rewrites_consecutive_failures:0\r\n"
-                        "aof_last_write_status:ok\r\n"
-                        "aof_last_cow_size:0\r\n"
-                        "module_fork_in_progress:0\r\n"
-                        "module_fork_last_cow_size:0\r\n",
+                        "rdb_last_load_keys_loaded:%lld\r\n",
                         ri.loading, ri.current_cow_peak, ri.current_cow_size, ri.current_cow_size_age,
                         ri.current_fork_perc, ri.current_save_keys_processed, ri.current_save_keys_total,
                         server.dirty, ri.bgsave_in_progress, (long long)server.lastsave,
                         server.lastbgsave_status == C_OK ? "ok" : "err", ri.last_bgsave_time_sec,
                         ri.current_bgsave_time_sec, ri.saves, ri.last_cow_size, ri.last_load_keys_expired,
-                        ri.last_load_keys_loaded, aof_child);
+                        ri.last_load_keys_loaded);
+    info = aofCatInfo(info);
+    info = sdscat(info, "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+    info = aofCatInfoWhenEnabled(info);
     if (ri.loading)
         info = sdscatprintf(info,
                             "loading_start_time:%lld\r\n"

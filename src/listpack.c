@@ -28,10 +28,15 @@
  * Every edit goes through lpSplice(), which opens or closes a gap at one offset with a
  * single reallocation and memmove and fixes the header; the caller then fills the gap.
  *
- * Corruption: blobs from outside are checked by lpValidateIntegrity(). The walking
- * functions additionally check every entry they land on (lpEntryBounded) and abort on a
- * bad one, so a listpack that only passed the shallow check can never make us read out
- * of bounds.
+ * Corruption: blobs from outside are checked once by lpValidateIntegrity(), deeply
+ * (every entry, backlen included: lpEntryBounded) or shallowly (header and terminator)
+ * per sanitize-dump-payload. The walking functions then stay cheap but still safe on a
+ * shallow-checked blob: an element is only handed out (lpFirst, lpNext, lpPrev, lpFind)
+ * after its size, decoded from its first bytes, was compared once against the distance
+ * to the terminator (lpEntrySizeGuarded), so it lies wholly inside the blob and reading
+ * or stepping over it needs no further check. Forward walks never read a backlen; lpPrev
+ * does, and checks that it agrees with the size decoded forwards. An entry that fails
+ * aborts the process rather than read outside the blob.
  */
 #include "listpack.h"
 
@@ -49,6 +54,7 @@
 
 #define LP_MAX_INT_ENCODED 9 /* 0xF4 plus eight bytes */
 #define LP_MAX_BACKLEN_BYTES 5
+#define LP_BATCH_STACK_ENTRIES 8 /* lpBatchInsert() prepares up to this many without malloc */
 
 /* First-byte patterns. */
 #define LP_ENC_7BIT_UINT_MASK 0x80
@@ -77,13 +83,14 @@
  * Low-level helpers
  * ---------------------------------------------------------------------------------- */
 
-static void lpPanic(const char *what, const char *file, int line) {
+__attribute__((noreturn, cold, noinline)) static void lpPanic(const char *what, const char *file,
+                                                               int line) {
     fprintf(stderr, "listpack: %s (%s:%d)\n", what, file, line);
     abort();
 }
 #define lpAssert(cond)                                                                     \
     do {                                                                                   \
-        if (!(cond)) lpPanic("assertion failed: " #cond, __FILE__, __LINE__);               \
+        if (__builtin_expect(!(cond), 0)) lpPanic("assertion failed: " #cond, __FILE__, __LINE__); \
     } while (0)
 
 static inline uint32_t lpReadU32(const unsigned char *p) {
@@ -191,15 +198,58 @@ static uint64_t lpEncodedSize(const unsigned char *p) {
     }
 }
 
-/* Whole size of the entry at p, backlen included (trusted data). */
-static inline uint64_t lpEntrySize(const unsigned char *p) {
-    uint64_t enc = lpEncodedSize(p);
+/* Whole size (encoding, data, backlen) of an entry whose first byte is below 0xF0: the
+ * encodings that say their size in at most two bytes. Reads p[1] for a 12-bit string. */
+static inline uint64_t lpSmallEntrySize(const unsigned char *p) {
+    unsigned char b = p[0];
+    if (b < LP_ENC_6BIT_STR) return 2;                        /* 0xxxxxxx */
+    if (b < LP_ENC_13BIT_INT) return (uint64_t)(b & 0x3F) + 2; /* 10xxxxxx */
+    if (b < LP_ENC_12BIT_STR) return 3;                       /* 110xxxxx */
+    uint64_t enc = 2 + (((uint64_t)(b & 0x0F) << 8) | p[1]);  /* 1110xxxx */
     return enc + lpBacklenBytes(enc);
+}
+
+/* Whole size of an entry whose first byte is 0xF0 or above (for 0xF0 the four length
+ * bytes must be readable); 0 for an unused encoding or the terminator. */
+static inline uint64_t lpLargeEntrySize(const unsigned char *p) {
+    switch (p[0]) {
+    case LP_ENC_32BIT_STR: {
+        uint64_t enc = 5 + (uint64_t)lpReadU32(p + 1);
+        return enc + lpBacklenBytes(enc);
+    }
+    case LP_ENC_16BIT_INT: return 4;
+    case LP_ENC_24BIT_INT: return 5;
+    case LP_ENC_32BIT_INT: return 6;
+    case LP_ENC_64BIT_INT: return 10;
+    default: return 0;
+    }
+}
+
+/* Whole size of an element the walking functions handed out (so already checked). */
+static inline uint64_t lpEntrySize(const unsigned char *p) {
+    if (__builtin_expect(p[0] < LP_ENC_32BIT_STR, 1)) return lpSmallEntrySize(p);
+    return lpLargeEntrySize(p);
+}
+
+/* Size of the entry at p, which starts avail (>= 1) bytes before the terminator, after
+ * checking that it ends at or before the terminator: the per-step check that keeps walks
+ * of shallow-validated blobs in bounds. The backlen is not looked at. Aborts on failure. */
+static inline uint64_t lpEntrySizeGuarded(const unsigned char *p, size_t avail) {
+    uint64_t size;
+    if (__builtin_expect(p[0] < LP_ENC_32BIT_STR, 1)) {
+        size = lpSmallEntrySize(p); /* p[1] is at worst the terminator */
+    } else {
+        if (p[0] == LP_ENC_32BIT_STR && avail < 5) lpPanic("truncated entry", __FILE__, __LINE__);
+        size = lpLargeEntrySize(p);
+        if (size == 0) lpPanic("invalid encoding byte", __FILE__, __LINE__);
+    }
+    if (__builtin_expect(size > avail, 0)) lpPanic("entry runs past the end", __FILE__, __LINE__);
+    return size;
 }
 
 /* Size of the entry at p if it lies wholly before 'end' (the terminator's address) and
  * its backlen is the canonical encoding of its length; 0 otherwise. Never reads at or
- * past 'end'. */
+ * past 'end'. The full check of deep validation. */
 static uint64_t lpEntryBounded(const unsigned char *p, const unsigned char *end) {
     if (p >= end) return 0;
     size_t avail = (size_t)(end - p);
@@ -214,43 +264,48 @@ static uint64_t lpEntryBounded(const unsigned char *p, const unsigned char *end)
     return enc + blen;
 }
 
-/* Aborts unless the entry at p is sound and inside lp. */
+/* Guarded size of an element position passed in by a caller: also checks that p is an
+ * address inside lp's entries. */
 static inline uint64_t lpCheckedEntrySize(unsigned char *lp, const unsigned char *p) {
-    uint64_t size = lpEntryBounded(p, lpEofPtr(lp));
-    if (size == 0) lpPanic("corrupt or out-of-range entry", __FILE__, __LINE__);
-    return size;
+    unsigned char *eof = lpEofPtr(lp);
+    lpAssert(p >= lp + LP_HDR_SIZE && p < eof);
+    return lpEntrySizeGuarded(p, (size_t)(eof - p));
 }
 
-/* Decodes the entry at p: a string returns its bytes and length, an integer returns NULL
- * and its value. */
-static unsigned char *lpDecode(unsigned char *p, int64_t *ival, uint32_t *slen) {
-    unsigned char b = p[0];
-    if (!(b & LP_ENC_7BIT_UINT_MASK)) {
-        *ival = b;
-        return NULL;
-    }
-    if ((b & LP_ENC_6BIT_STR_MASK) == LP_ENC_6BIT_STR) {
-        *slen = b & 0x3F;
-        return p + 1;
-    }
-    if ((b & LP_ENC_13BIT_INT_MASK) == LP_ENC_13BIT_INT) {
-        int64_t v = ((int64_t)(b & 0x1F) << 8) | p[1];
-        if (v > LP_13BIT_INT_MAX) v -= 1 << 13;
-        *ival = v;
-        return NULL;
-    }
-    if ((b & LP_ENC_12BIT_STR_MASK) == LP_ENC_12BIT_STR) {
-        *slen = ((uint32_t)(b & 0x0F) << 8) | p[1];
-        return p + 2;
-    }
-    switch (b) {
+static unsigned char *lpDecodeLarge(unsigned char *p, int64_t *ival, uint32_t *slen) {
+    switch (p[0]) {
     case LP_ENC_32BIT_STR: *slen = lpReadU32(p + 1); return p + 5;
     case LP_ENC_16BIT_INT: *ival = lpReadIntLE(p + 1, 2); return NULL;
     case LP_ENC_24BIT_INT: *ival = lpReadIntLE(p + 1, 3); return NULL;
     case LP_ENC_32BIT_INT: *ival = lpReadIntLE(p + 1, 4); return NULL;
     case LP_ENC_64BIT_INT: *ival = lpReadIntLE(p + 1, 8); return NULL;
-    default: lpPanic("invalid encoding byte", __FILE__, __LINE__); return NULL;
+    default: lpPanic("invalid encoding byte", __FILE__, __LINE__);
     }
+}
+
+/* Decodes the entry at p: a string returns its bytes and length, an integer returns NULL
+ * and its value. The compact encodings are tested first, in order of the first byte. */
+static inline unsigned char *lpDecode(unsigned char *p, int64_t *ival, uint32_t *slen) {
+    unsigned char b = p[0];
+    if (b < LP_ENC_6BIT_STR) {
+        *ival = b;
+        return NULL;
+    }
+    if (b < LP_ENC_13BIT_INT) {
+        *slen = b & 0x3F;
+        return p + 1;
+    }
+    if (b < LP_ENC_12BIT_STR) {
+        int64_t v = ((int64_t)(b & 0x1F) << 8) | p[1];
+        if (v > LP_13BIT_INT_MAX) v -= 1 << 13;
+        *ival = v;
+        return NULL;
+    }
+    if (b < LP_ENC_32BIT_STR) {
+        *slen = ((uint32_t)(b & 0x0F) << 8) | p[1];
+        return p + 2;
+    }
+    return lpDecodeLarge(p, ival, slen);
 }
 
 /* ------------------------------------------------------------------------------------
@@ -417,20 +472,26 @@ size_t lpEstimateBytesRepeatedInteger(long long lval, unsigned long rep) {
  * Walking
  * ---------------------------------------------------------------------------------- */
 
-/* Every element handed out by the walking functions has passed lpCheckedEntrySize(), so
+/* Every element handed out by the walking functions has passed lpEntrySizeGuarded(), so
  * stepping over it needs no further check; only where it lands is checked. */
 unsigned char *lpFirst(unsigned char *lp) {
     unsigned char *p = lp + LP_HDR_SIZE;
-    if (p == lpEofPtr(lp)) return NULL;
-    lpCheckedEntrySize(lp, p);
+    unsigned char *eof = lpEofPtr(lp);
+    if (p == eof) return NULL;
+    lpAssert(p < eof);
+    lpEntrySizeGuarded(p, (size_t)(eof - p));
     return p;
 }
 
 unsigned char *lpNext(unsigned char *lp, unsigned char *p) {
     lpAssert(p);
+    unsigned char *eof = lpEofPtr(lp);
     p += lpEntrySize(p);
-    if (p == lpEofPtr(lp)) return NULL;
-    lpCheckedEntrySize(lp, p);
+    if (__builtin_expect(p >= eof, 0)) {
+        lpAssert(p == eof);
+        return NULL;
+    }
+    lpEntrySizeGuarded(p, (size_t)(eof - p));
     return p;
 }
 
@@ -438,13 +499,21 @@ unsigned char *lpPrev(unsigned char *lp, unsigned char *p) {
     lpAssert(p);
     unsigned char *first = lp + LP_HDR_SIZE;
     if (p <= first) return NULL;
-    unsigned used;
-    uint64_t enc = lpReadBacklen(p - 1, (size_t)(p - first), &used);
-    lpAssert(enc != UINT64_MAX);
+    unsigned char *eof = lpEofPtr(lp);
+    lpAssert(p <= eof);
+    uint64_t enc;
+    if (__builtin_expect(!(p[-1] & 128), 1)) {
+        enc = p[-1]; /* one-byte backlen: entries up to 127 bytes */
+    } else {
+        unsigned used;
+        enc = lpReadBacklen(p - 1, (size_t)(p - first), &used);
+        lpAssert(enc != UINT64_MAX);
+    }
     uint64_t size = enc + lpBacklenBytes(enc);
     lpAssert(size <= (uint64_t)(p - first));
     unsigned char *prev = p - size;
-    lpAssert(lpCheckedEntrySize(lp, prev) == size);
+    /* The backlen must agree with the size read forwards: then prev ends exactly at p. */
+    lpAssert(lpEntrySizeGuarded(prev, (size_t)(eof - prev)) == size);
     return prev;
 }
 
@@ -480,7 +549,26 @@ unsigned char *lpSeek(unsigned char *lp, long index) {
  * Reading
  * ---------------------------------------------------------------------------------- */
 
+/* Prints a 7-bit element value (0..127) into buf; returns the length. */
+static inline int lpSmallUintToString(unsigned char *buf, unsigned v) {
+    int n = 0;
+    if (v >= 100) buf[n++] = (unsigned char)('0' + v / 100);
+    if (v >= 10) buf[n++] = (unsigned char)('0' + v / 10 % 10);
+    buf[n++] = (unsigned char)('0' + v % 10);
+    buf[n] = '\0';
+    return n;
+}
+
 unsigned char *lpGet(unsigned char *p, int64_t *count, unsigned char *intbuf) {
+    unsigned char b = p[0];
+    if (b >= LP_ENC_6BIT_STR && b < LP_ENC_13BIT_INT) { /* short string */
+        *count = b & 0x3F;
+        return p + 1;
+    }
+    if (b < LP_ENC_6BIT_STR && intbuf) { /* small integer */
+        *count = lpSmallUintToString(intbuf, b);
+        return intbuf;
+    }
     int64_t v;
     uint32_t len;
     unsigned char *s = lpDecode(p, &v, &len);
@@ -524,32 +612,68 @@ int lpGetIntegerValue(unsigned char *p, long long *lval) {
     return string2ll((const char *)s, len, lval);
 }
 
-/* Compares the entry at p with s; s_int/s_is_int is s parsed as an integer. */
-static int lpEntryEquals(unsigned char *p, const unsigned char *s, uint32_t slen, int s_is_int,
-                         long long s_int) {
+/* The string searched for by lpCompare()/lpFind(), with its integer value parsed lazily:
+ * only an integer element needs it, and most searches never meet one. */
+typedef struct {
+    const unsigned char *s;
+    uint32_t slen;
+    int int_state; /* -1 not parsed yet, 0 not an integer, 1 integer in ival */
+    long long ival;
+} lpNeedle;
+
+static inline void lpNeedleInit(lpNeedle *n, const unsigned char *s, uint32_t slen) {
+    n->s = s;
+    n->slen = slen;
+    n->int_state = -1;
+    n->ival = 0;
+}
+
+static inline int lpNeedleBytesEqual(const lpNeedle *n, const unsigned char *str, uint32_t len) {
+    if (len != n->slen) return 0;
+    if (len == 0) return 1;
+    /* Elements often share a prefix ("field:1", "field:2"): the last byte rejects most
+     * mismatches without a call to memcmp. */
+    if (str[len - 1] != n->s[len - 1]) return 0;
+    return memcmp(str, n->s, len - 1) == 0;
+}
+
+static inline int lpNeedleIntEqual(lpNeedle *n, int64_t v) {
+    if (n->int_state < 0) n->int_state = string2ll((const char *)n->s, n->slen, &n->ival);
+    return n->int_state && v == n->ival;
+}
+
+/* Compares the (checked) entry at p with the needle. */
+static inline int lpEntryEquals(unsigned char *p, lpNeedle *n) {
+    unsigned char b = p[0];
+    if (b >= LP_ENC_6BIT_STR && b < LP_ENC_13BIT_INT) return lpNeedleBytesEqual(n, p + 1, b & 0x3F);
+    if (b < LP_ENC_6BIT_STR) return lpNeedleIntEqual(n, b);
     int64_t v;
     uint32_t len;
     unsigned char *str = lpDecode(p, &v, &len);
-    if (str) return len == slen && (slen == 0 || memcmp(str, s, slen) == 0);
-    return s_is_int && v == s_int;
+    if (str) return lpNeedleBytesEqual(n, str, len);
+    return lpNeedleIntEqual(n, v);
 }
 
 unsigned int lpCompare(unsigned char *p, unsigned char *s, uint32_t slen) {
-    long long sv = 0;
-    int s_is_int = slen > 0 && string2ll((const char *)s, slen, &sv);
-    return (unsigned)lpEntryEquals(p, s, slen, s_is_int, sv);
+    lpNeedle n;
+    lpNeedleInit(&n, s, slen);
+    return (unsigned)lpEntryEquals(p, &n);
 }
 
+/* One decode and one bounds compare per element: the size is checked before the entry's
+ * bytes are compared, so this is safe on a shallow-validated blob too. */
 unsigned char *lpFind(unsigned char *lp, unsigned char *p, unsigned char *s, uint32_t slen,
                       unsigned int skip) {
-    long long sv = 0;
-    int s_is_int = slen > 0 && string2ll((const char *)s, slen, &sv);
-    unsigned int skipcnt = 0;
+    if (!p) return NULL;
     unsigned char *eof = lpEofPtr(lp);
-    while (p && p != eof) {
-        uint64_t size = lpCheckedEntrySize(lp, p);
+    lpAssert(p >= lp + LP_HDR_SIZE && p <= eof);
+    lpNeedle n;
+    lpNeedleInit(&n, s, slen);
+    unsigned int skipcnt = 0;
+    while (p != eof) {
+        uint64_t size = lpEntrySizeGuarded(p, (size_t)(eof - p));
         if (skipcnt == 0) {
-            if (lpEntryEquals(p, s, slen, s_is_int, sv)) return p;
+            if (lpEntryEquals(p, &n)) return p;
             skipcnt = skip;
         } else {
             skipcnt--;
@@ -672,7 +796,9 @@ unsigned char *lpBatchInsert(unsigned char *lp, unsigned char *p, int where,
         if (newp) *newp = p;
         return lp;
     }
-    lpPending *pend = zmalloc(sizeof(*pend) * len);
+    /* Small batches (a sorted set's member and score) are prepared on the stack. */
+    lpPending stackbuf[LP_BATCH_STACK_ENTRIES];
+    lpPending *pend = len <= LP_BATCH_STACK_ENTRIES ? stackbuf : zmalloc(sizeof(*pend) * len);
     uint64_t add = 0;
     for (unsigned int i = 0; i < len; i++) {
         lpPrepareEntry(&pend[i], &entries[i]);
@@ -685,7 +811,7 @@ unsigned char *lpBatchInsert(unsigned char *lp, unsigned char *p, int where,
         for (unsigned int i = 0; i < len; i++) dst = lpWritePending(dst, &pend[i]);
         if (newp) *newp = res + off;
     }
-    zfree(pend);
+    if (pend != stackbuf) zfree(pend);
     return res;
 }
 
@@ -698,9 +824,10 @@ unsigned char *lpDeleteRangeWithEntry(unsigned char *lp, unsigned char **p, unsi
     unsigned char *start = *p;
     if (num == 0 || start == NULL) return lp;
     unsigned char *q = start, *eof = lpEofPtr(lp);
+    lpAssert(start >= lp + LP_HDR_SIZE && start <= eof);
     unsigned long deleted = 0;
     while (deleted < num && q != eof) {
-        q += lpCheckedEntrySize(lp, q);
+        q += lpEntrySizeGuarded(q, (size_t)(eof - q));
         deleted++;
     }
     size_t off = (size_t)(start - lp);

@@ -36,6 +36,7 @@
 #include "evict.h"
 #include "hashtable.h"
 #include "networking.h"
+#include "aof.h"
 #include "server.h"
 #include "util.h"
 #include "zmalloc.h"
@@ -825,8 +826,10 @@ int handleClientsWithPendingWrites(void) {
         processed++;
         if (c->flags & (CLIENT_PROTECTED | CLIENT_CLOSE_ASAP)) continue;
         if (writeToClient(c, 0) == C_ERR) continue;
-        if (clientHasPendingReplies(c) &&
-            aeCreateFileEvent(server.el, c->fd, AE_WRITABLE, sendReplyToClient, c) == AE_ERR)
+        /* With appendfsync always the barrier makes the write handler run after the read
+         * handler's command was flushed to the AOF, never before, within one loop turn. */
+        int mask = AE_WRITABLE | (aofWriteBarrierNeeded() ? AE_BARRIER : 0);
+        if (clientHasPendingReplies(c) && aeCreateFileEvent(server.el, c->fd, mask, sendReplyToClient, c) == AE_ERR)
             freeClientAsync(c);
     }
     return processed;

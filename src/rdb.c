@@ -1851,7 +1851,8 @@ static void rdbLoadAuxField(sds key, sds val, int check_only, int *producer_logg
         long long used;
         if (string2ll(val, sdslen(val), &used)) {
             rdb_state.loading_rdb_used_mem = (size_t)used;
-            if (!check_only) serverLog(LL_NOTICE, "RDB memory usage when created %.2f Mb", (double)used / (1024 * 1024));
+            if (!check_only)
+                serverLog(LL_NOTICE, "RDB memory usage when created %.2f Mb", (double)used / (1024 * 1024));
         }
     } else if (!strcasecmp(key, "aof-preamble") || !strcasecmp(key, "aof-base") || !strcasecmp(key, "redis-bits") ||
                !strcasecmp(key, "repl-id") || !strcasecmp(key, "repl-offset") || !strcasecmp(key, "repl-stream-db") ||
@@ -1886,243 +1887,289 @@ static int rdbCheckMagic(const char *buf, int *rdbver) {
     return 0;
 }
 
-static void observeStep(const rdbLoadObserver *obs, rio *r, const char *what) {
-    if (obs && obs->on_step) obs->on_step(obs->ud, what, (long long)r->processed_bytes);
+/* The state of one file walk. Opcodes before a key (expire, LRU/LFU hints) apply to
+ * that key only. */
+typedef struct loadCtx {
+    rio *r;
+    int rdbflags;
+    int check_only;
+    rdbLoadStats *stats;
+    const rdbLoadObserver *obs;
+    int rdbver;
+    int dbid;
+    int producer_logged;
+    long long expire, lfu_freq, lru_idle;
+    long long empty_keys_skipped;
+    long long now, lru_clock;
+} loadCtx;
+
+static void observeStep(loadCtx *ctx, const char *what) {
+    if (ctx->obs && ctx->obs->on_step) ctx->obs->on_step(ctx->obs->ud, what, (long long)ctx->r->processed_bytes);
+}
+
+static int loadSelectDb(loadCtx *ctx) {
+    observeStep(ctx, "read-db-number");
+    uint64_t id = rdbLoadLen(ctx->r, NULL);
+    if (id == RDB_LENERR) return -1;
+    if (!ctx->check_only && id >= (uint64_t)server.dbnum) {
+        rdbCorrupt("FATAL: Data file was created with a Valkey server configured to handle more than %d "
+                   "databases. Exiting",
+                   server.dbnum);
+        return -1;
+    }
+    if (id > INT_MAX) {
+        rdbCorrupt("Invalid database number %" PRIu64, id);
+        return -1;
+    }
+    ctx->dbid = (int)id;
+    ctx->stats->dbs++;
+    return 0;
+}
+
+/* A sizing hint: never more than the stream could hold (3 bytes a key at least). */
+static int loadResizeDb(loadCtx *ctx) {
+    observeStep(ctx, "read-resize-db");
+    uint64_t db_size, expires_size;
+    if ((db_size = rdbLoadLen(ctx->r, NULL)) == RDB_LENERR) return -1;
+    if ((expires_size = rdbLoadLen(ctx->r, NULL)) == RDB_LENERR) return -1;
+    if (ctx->check_only) return 0;
+    off_t left = rioRemaining(ctx->r);
+    if (left >= 0 && db_size > (uint64_t)left / 3) db_size = (uint64_t)left / 3;
+    if (expires_size > db_size) expires_size = db_size;
+    hashtableTryExpand(server.db[ctx->dbid].keys, db_size);
+    hashtableTryExpand(server.db[ctx->dbid].expires, expires_size);
+    return 0;
+}
+
+static int loadAux(loadCtx *ctx) {
+    observeStep(ctx, "read-aux");
+    robj *auxkey = rdbLoadStringObject(ctx->r), *auxval = auxkey ? rdbLoadStringObject(ctx->r) : NULL;
+    if (!auxval) {
+        if (auxkey) decrRefCount(auxkey);
+        return -1;
+    }
+    rdbLoadAuxField(objectGetVal(auxkey), objectGetVal(auxval), ctx->check_only, &ctx->producer_logged);
+    if (ctx->obs && ctx->obs->on_aux) ctx->obs->on_aux(ctx->obs->ud, objectGetVal(auxkey), objectGetVal(auxval));
+    ctx->stats->aux_fields++;
+    decrRefCount(auxkey);
+    decrRefCount(auxval);
+    return 0;
+}
+
+/* AUX data of a module: no module system here, so it is walked over (the module
+ * opcodes say how long each item is) and dropped with a warning. */
+static int loadModuleAux(loadCtx *ctx) {
+    observeStep(ctx, "read-module-aux");
+    uint64_t moduleid, when_opcode, when;
+    if ((moduleid = rdbLoadLen(ctx->r, NULL)) == RDB_LENERR) return -1;
+    if ((when_opcode = rdbLoadLen(ctx->r, NULL)) == RDB_LENERR) return -1;
+    if ((when = rdbLoadLen(ctx->r, NULL)) == RDB_LENERR) return -1;
+    (void)when;
+    char name[RDB_MODULE_NAME_LEN + 1];
+    rdbModuleTypeNameByID(name, moduleid);
+    if (when_opcode != RDB_MODULE_OPCODE_UINT) {
+        rdbCorrupt("bad when_opcode in the module aux data of '%s'", name);
+        return -1;
+    }
+    if (rdbSkipModuleValue(ctx->r, name) == -1) return -1;
+    if (!ctx->check_only) serverLog(LL_WARNING, "Skipped the AUX data of module '%s': no such module here", name);
+    ctx->stats->module_aux++;
+    return 0;
+}
+
+static int loadFunction(loadCtx *ctx) {
+    observeStep(ctx, "read-functions");
+    sds code = rdbGenericLoadStringObject(ctx->r, RDB_LOAD_SDS, NULL);
+    if (!code) return -1;
+    ctx->stats->functions++;
+    if (ctx->check_only) {
+        sdsfree(code);
+    } else if (functionsLoadLibraryCode) {
+        sds err = NULL;
+        int rc = functionsLoadLibraryCode(code, (ctx->rdbflags & RDBFLAGS_ALLOW_DUP) != 0, &err);
+        sdsfree(code);
+        if (rc != C_OK) {
+            rdbCorrupt("Failed loading library, %s", err ? err : "unknown error");
+            sdsfree(err);
+            return -1;
+        }
+    } else {
+        rdb_state.functions = zrealloc(rdb_state.functions, sizeof(sds) * (rdb_state.nfunctions + 1));
+        rdb_state.functions[rdb_state.nfunctions++] = code;
+    }
+    return 0;
+}
+
+/* Puts a loaded value in its database (or drops it when already expired). Takes key
+ * and val. */
+static int loadStoreKey(loadCtx *ctx, sds key, robj *val) {
+    rdbLoadStats *stats = ctx->stats;
+    if (val->type < OBJ_TYPE_MAX) stats->keys_by_type[val->type]++;
+    if (ctx->expire != -1) stats->expires++;
+    int expired = ctx->expire != -1 && ctx->expire < ctx->now;
+    if (ctx->check_only || (expired && !(ctx->rdbflags & (RDBFLAGS_KEEP_EXPIRED | RDBFLAGS_AOF_PREAMBLE)))) {
+        /* Already expired keys are dropped by a primary (a replica waits for the DEL). */
+        if (expired) stats->keys_expired++;
+        else stats->keys_loaded++;
+        decrRefCount(val);
+        sdsfree(key);
+        return 0;
+    }
+    serverDb *db = &server.db[ctx->dbid];
+    if (ctx->expire != -1) val = objectSetExpire(val, ctx->expire);
+    objectSetLRUOrLFU(val, ctx->lfu_freq, ctx->lru_idle, ctx->lru_clock, 1000);
+    if (!dbAddRDBLoad(db, key, val)) {
+        if (!(ctx->rdbflags & RDBFLAGS_ALLOW_DUP)) {
+            rdbCorrupt("Duplicate key '%s' found in RDB file", key);
+            decrRefCount(val);
+            sdsfree(key);
+            return -1;
+        }
+        robj *keyobj = createStringObject(key, sdslen(key));
+        dbSyncDelete(db, keyobj);
+        decrRefCount(keyobj);
+        dbAddRDBLoad(db, key, val);
+    }
+    stats->keys_loaded++;
+    return 0;
+}
+
+static int loadKeyValue(loadCtx *ctx, int type) {
+    if (!rdbIsObjectType(type, ctx->rdbver)) {
+        rdbCorrupt("Unknown RDB encoding type %d", type);
+        return -1;
+    }
+    observeStep(ctx, "read-key");
+    sds key = rdbGenericLoadStringObject(ctx->r, RDB_LOAD_SDS, NULL);
+    if (!key) return -1;
+    if (ctx->obs && ctx->obs->on_key_start) ctx->obs->on_key_start(ctx->obs->ud, key, type);
+    observeStep(ctx, "read-object-value");
+    int error = 0;
+    robj *val = rdbLoadObject(type, ctx->r, key, ctx->dbid, 0, &error);
+    if (!val) {
+        if (error == RDB_LOAD_ERR_EMPTY_KEY) {
+            ctx->empty_keys_skipped++;
+            sdsfree(key);
+            return 0;
+        }
+        rdbCorrupt("Error loading the value of key '%s'", key);
+        sdsfree(key);
+        return -1;
+    }
+    if (ctx->obs && ctx->obs->on_key) ctx->obs->on_key(ctx->obs->ud, ctx->dbid, key, type, val, ctx->expire);
+    if (loadStoreKey(ctx, key, val) == -1) return -1;
+    if (rdb_conf.key_load_delay) rdbKeyDelay(rdb_conf.key_load_delay);
+    return 0;
+}
+
+/* The CRC64 trailer (from version 5 on). A zero checksum means it was not computed. */
+static int loadChecksum(loadCtx *ctx) {
+    if (ctx->rdbver < 5) return 0;
+    observeStep(ctx, "check-checksum");
+    uint64_t expected = ctx->r->cksum, stored;
+    if (rdbReadRaw(ctx->r, &stored, 8) == -1) return -1;
+    stored = le64toh(stored);
+    if (ctx->obs && ctx->obs->on_checksum) ctx->obs->on_checksum(ctx->obs->ud, stored, expected);
+    if (!rdb_conf.checksum || rdb_conf.skip_checksum_validation) return 0;
+    if (stored == 0) {
+        if (!ctx->check_only) serverLog(LL_NOTICE, "RDB file was saved with checksum disabled: no check performed.");
+    } else if (stored != expected) {
+        rdbCorrupt("Wrong RDB checksum expected: (%llx) got: (%llx). Aborting now.", (unsigned long long)stored,
+                   (unsigned long long)expected);
+        return -1;
+    }
+    return 0;
+}
+
+/* One opcode or key. Returns 1 at the EOF opcode, 0 to go on, -1 on error. */
+static int loadNextItem(loadCtx *ctx) {
+    rio *r = ctx->r;
+    observeStep(ctx, "read-type");
+    int type = rdbLoadType(r);
+    switch (type) {
+    case -1: return -1;
+    case RDB_OPCODE_EOF: return 1;
+    case RDB_OPCODE_EXPIRETIME:
+        observeStep(ctx, "read-expire");
+        ctx->expire = rdbLoadTimeSeconds(r);
+        if (rioGetReadError(r)) return -1;
+        ctx->expire *= 1000;
+        return 0;
+    case RDB_OPCODE_EXPIRETIME_MS:
+        observeStep(ctx, "read-expire");
+        ctx->expire = rdbLoadMillisecondTime(r, ctx->rdbver);
+        return rioGetReadError(r) ? -1 : 0;
+    case RDB_OPCODE_FREQ: {
+        unsigned char byte;
+        if (rdbReadRaw(r, &byte, 1) == -1) return -1;
+        ctx->lfu_freq = byte;
+        return 0;
+    }
+    case RDB_OPCODE_IDLE: {
+        uint64_t idle = rdbLoadLen(r, NULL);
+        if (idle == RDB_LENERR) return -1;
+        ctx->lru_idle = idle > LLONG_MAX / 1000 ? LLONG_MAX / 1000 : (long long)idle;
+        return 0;
+    }
+    case RDB_OPCODE_SELECTDB: return loadSelectDb(ctx);
+    case RDB_OPCODE_RESIZEDB: return loadResizeDb(ctx);
+    case RDB_OPCODE_SLOT_INFO:
+        observeStep(ctx, "read-slot-info");
+        for (int j = 0; j < 3; j++)
+            if (rdbLoadLen(r, NULL) == RDB_LENERR) return -1;
+        return 0;
+    case RDB_OPCODE_AUX: return loadAux(ctx);
+    case RDB_OPCODE_MODULE_AUX: return loadModuleAux(ctx);
+    case RDB_OPCODE_FUNCTION2: return loadFunction(ctx);
+    case RDB_OPCODE_FUNCTION_PRE_GA: rdbCorrupt("Pre-release function format not supported."); return -1;
+    case RDB_OPCODE_SLOT_IMPORT: rdbCorrupt("Can't load the slot import state of a Valkey 9 cluster"); return -1;
+    default: break;
+    }
+    int rc = loadKeyValue(ctx, type);
+    ctx->expire = ctx->lfu_freq = ctx->lru_idle = -1;
+    return rc;
 }
 
 int rdbLoadRio(rio *r, int rdbflags, rdbLoadStats *stats, const rdbLoadObserver *obs) {
-    char buf[16];
     rdbLoadStats local;
     if (!stats) stats = &local;
     memset(stats, 0, sizeof(*stats));
-    int check_only = (rdbflags & RDBFLAGS_CHECK_ONLY) != 0;
-    int dbid = 0, rdbver, producer_logged = 0;
-    long long expire = -1, lfu_freq = -1, lru_idle = -1, empty_keys_skipped = 0;
-    long long now = mstime();
-    long long lru_clock = LRU_CLOCK();
-    sds key = NULL;
+    loadCtx ctx = {.r = r,
+                   .rdbflags = rdbflags,
+                   .check_only = (rdbflags & RDBFLAGS_CHECK_ONLY) != 0,
+                   .stats = stats,
+                   .obs = obs,
+                   .expire = -1,
+                   .lfu_freq = -1,
+                   .lru_idle = -1,
+                   .now = mstime(),
+                   .lru_clock = LRU_CLOCK()};
+    char magic[10];
+    int rc;
     rdbClearLoadError();
     r->update_cksum = rioGenericUpdateChecksum;
-    observeStep(obs, r, "check-magic");
-    if (rdbReadRaw(r, buf, 9) == -1) goto eoferr;
-    buf[9] = '\0';
-    if (rdbCheckMagic(buf, &rdbver) == -1) goto eoferr;
-    stats->rdbver = rdbver;
-    load_rdbver = rdbver;
-
-    for (;;) {
-        observeStep(obs, r, "read-type");
-        int type = rdbLoadType(r);
-        if (type == -1) goto eoferr;
-        if (type == RDB_OPCODE_EXPIRETIME) {
-            observeStep(obs, r, "read-expire");
-            expire = rdbLoadTimeSeconds(r);
-            if (rioGetReadError(r)) goto eoferr;
-            expire *= 1000;
-            continue;
-        } else if (type == RDB_OPCODE_EXPIRETIME_MS) {
-            observeStep(obs, r, "read-expire");
-            expire = rdbLoadMillisecondTime(r, rdbver);
-            if (rioGetReadError(r)) goto eoferr;
-            continue;
-        } else if (type == RDB_OPCODE_FREQ) {
-            unsigned char byte;
-            if (rdbReadRaw(r, &byte, 1) == -1) goto eoferr;
-            lfu_freq = byte;
-            continue;
-        } else if (type == RDB_OPCODE_IDLE) {
-            uint64_t idle = rdbLoadLen(r, NULL);
-            if (idle == RDB_LENERR) goto eoferr;
-            lru_idle = idle > LLONG_MAX / 1000 ? LLONG_MAX / 1000 : (long long)idle;
-            continue;
-        } else if (type == RDB_OPCODE_EOF) {
-            break;
-        } else if (type == RDB_OPCODE_SELECTDB) {
-            observeStep(obs, r, "read-db-number");
-            uint64_t id = rdbLoadLen(r, NULL);
-            if (id == RDB_LENERR) goto eoferr;
-            if (!check_only && id >= (uint64_t)server.dbnum) {
-                rdbCorrupt("FATAL: Data file was created with a Valkey server configured to handle more than %d "
-                           "databases. Exiting",
-                           server.dbnum);
-                goto eoferr;
-            }
-            if (id > INT_MAX) {
-                rdbCorrupt("Invalid database number %" PRIu64, id);
-                goto eoferr;
-            }
-            dbid = (int)id;
-            stats->dbs++;
-            continue;
-        } else if (type == RDB_OPCODE_RESIZEDB) {
-            observeStep(obs, r, "read-resize-db");
-            uint64_t db_size, expires_size;
-            if ((db_size = rdbLoadLen(r, NULL)) == RDB_LENERR) goto eoferr;
-            if ((expires_size = rdbLoadLen(r, NULL)) == RDB_LENERR) goto eoferr;
-            if (!check_only) {
-                /* A hint only: never more than the stream could hold (3 bytes a key). */
-                off_t left = rioRemaining(r);
-                if (left >= 0 && db_size > (uint64_t)left / 3) db_size = (uint64_t)left / 3;
-                if (expires_size > db_size) expires_size = db_size;
-                hashtableTryExpand(server.db[dbid].keys, db_size);
-                hashtableTryExpand(server.db[dbid].expires, expires_size);
-            }
-            continue;
-        } else if (type == RDB_OPCODE_SLOT_INFO) {
-            observeStep(obs, r, "read-slot-info");
-            for (int j = 0; j < 3; j++)
-                if (rdbLoadLen(r, NULL) == RDB_LENERR) goto eoferr;
-            continue;
-        } else if (type == RDB_OPCODE_AUX) {
-            observeStep(obs, r, "read-aux");
-            robj *auxkey = rdbLoadStringObject(r), *auxval = auxkey ? rdbLoadStringObject(r) : NULL;
-            if (!auxval) {
-                if (auxkey) decrRefCount(auxkey);
-                goto eoferr;
-            }
-            rdbLoadAuxField(objectGetVal(auxkey), objectGetVal(auxval), check_only, &producer_logged);
-            if (obs && obs->on_aux) obs->on_aux(obs->ud, objectGetVal(auxkey), objectGetVal(auxval));
-            stats->aux_fields++;
-            decrRefCount(auxkey);
-            decrRefCount(auxval);
-            continue;
-        } else if (type == RDB_OPCODE_MODULE_AUX) {
-            observeStep(obs, r, "read-module-aux");
-            uint64_t moduleid, when_opcode, when;
-            if ((moduleid = rdbLoadLen(r, NULL)) == RDB_LENERR) goto eoferr;
-            if ((when_opcode = rdbLoadLen(r, NULL)) == RDB_LENERR) goto eoferr;
-            if ((when = rdbLoadLen(r, NULL)) == RDB_LENERR) goto eoferr;
-            (void)when;
-            char name[RDB_MODULE_NAME_LEN + 1];
-            rdbModuleTypeNameByID(name, moduleid);
-            if (when_opcode != RDB_MODULE_OPCODE_UINT) {
-                rdbCorrupt("bad when_opcode in the module aux data of '%s'", name);
-                goto eoferr;
-            }
-            if (rdbSkipModuleValue(r, name) == -1) goto eoferr;
-            if (!check_only)
-                serverLog(LL_WARNING, "Skipped the AUX data of module '%s': no such module here", name);
-            stats->module_aux++;
-            continue;
-        } else if (type == RDB_OPCODE_FUNCTION_PRE_GA) {
-            rdbCorrupt("Pre-release function format not supported.");
-            goto eoferr;
-        } else if (type == RDB_OPCODE_FUNCTION2) {
-            observeStep(obs, r, "read-functions");
-            sds code = rdbGenericLoadStringObject(r, RDB_LOAD_SDS, NULL);
-            if (!code) goto eoferr;
-            stats->functions++;
-            if (check_only) {
-                sdsfree(code);
-            } else if (functionsLoadLibraryCode) {
-                sds err = NULL;
-                int rc = functionsLoadLibraryCode(code, (rdbflags & RDBFLAGS_ALLOW_DUP) != 0, &err);
-                sdsfree(code);
-                if (rc != C_OK) {
-                    rdbCorrupt("Failed loading library, %s", err ? err : "unknown error");
-                    sdsfree(err);
-                    goto eoferr;
-                }
-            } else {
-                /* No scripting engine yet: kept verbatim and written back on save. */
-                rdb_state.functions = zrealloc(rdb_state.functions, sizeof(sds) * (rdb_state.nfunctions + 1));
-                rdb_state.functions[rdb_state.nfunctions++] = code;
-            }
-            continue;
-        } else if (type == RDB_OPCODE_SLOT_IMPORT) {
-            rdbCorrupt("Can't load the slot import state of a Valkey 9 cluster");
-            goto eoferr;
-        }
-
-        /* A key and its value. */
-        if (!rdbIsObjectType(type, rdbver)) {
-            rdbCorrupt("Unknown RDB encoding type %d", type);
-            goto eoferr;
-        }
-        observeStep(obs, r, "read-key");
-        if ((key = rdbGenericLoadStringObject(r, RDB_LOAD_SDS, NULL)) == NULL) goto eoferr;
-        if (obs && obs->on_key_start) obs->on_key_start(obs->ud, key, type);
-        observeStep(obs, r, "read-object-value");
-        int error = 0;
-        robj *val = rdbLoadObject(type, r, key, dbid, 0, &error);
-        if (!val) {
-            if (error == RDB_LOAD_ERR_EMPTY_KEY) {
-                empty_keys_skipped++;
-                sdsfree(key);
-                key = NULL;
-                expire = lfu_freq = lru_idle = -1;
-                continue;
-            }
-            rdbCorrupt("Error loading the value of key '%s'", key);
-            goto eoferr;
-        }
-        if (obs && obs->on_key) obs->on_key(obs->ud, dbid, key, type, val, expire);
-        if (val->type < OBJ_TYPE_MAX) stats->keys_by_type[val->type]++;
-        if (expire != -1) stats->expires++;
-        if (check_only) {
-            if (expire != -1 && expire < now) stats->keys_expired++;
-            else stats->keys_loaded++;
-            decrRefCount(val);
-            sdsfree(key);
-        } else if (!(rdbflags & (RDBFLAGS_KEEP_EXPIRED | RDBFLAGS_AOF_PREAMBLE)) && expire != -1 && expire < now) {
-            /* Already expired: a primary drops it (a replica would wait for the DEL). */
-            stats->keys_expired++;
-            decrRefCount(val);
-            sdsfree(key);
-        } else {
-            serverDb *db = &server.db[dbid];
-            if (expire != -1) val = objectSetExpire(val, expire);
-            objectSetLRUOrLFU(val, lfu_freq, lru_idle, lru_clock, 1000);
-            if (!dbAddRDBLoad(db, key, val)) {
-                if (!(rdbflags & RDBFLAGS_ALLOW_DUP)) {
-                    rdbCorrupt("Duplicate key '%s' found in RDB file", key);
-                    decrRefCount(val);
-                    goto eoferr;
-                }
-                robj *tmp = createStringObject(key, sdslen(key));
-                dbSyncDelete(db, tmp);
-                decrRefCount(tmp);
-                dbAddRDBLoad(db, key, val);
-            }
-            stats->keys_loaded++;
-        }
-        key = NULL;
-        if (rdb_conf.key_load_delay) rdbKeyDelay(rdb_conf.key_load_delay);
-        expire = lfu_freq = lru_idle = -1;
+    observeStep(&ctx, "check-magic");
+    if (rdbReadRaw(r, magic, 9) == -1 || rdbCheckMagic(magic, &ctx.rdbver) == -1) goto err;
+    stats->rdbver = ctx.rdbver;
+    load_rdbver = ctx.rdbver;
+    while ((rc = loadNextItem(&ctx)) == 0) {
     }
-
-    /* The checksum, from version 5 on. */
-    if (rdbver >= 5) {
-        observeStep(obs, r, "check-checksum");
-        uint64_t expected = r->cksum, stored;
-        if (rdbReadRaw(r, &stored, 8) == -1) goto eoferr;
-        stored = le64toh(stored);
-        if (obs && obs->on_checksum) obs->on_checksum(obs->ud, stored, expected);
-        if (rdb_conf.checksum && !rdb_conf.skip_checksum_validation) {
-            if (stored == 0) {
-                serverLog(LL_NOTICE, "RDB file was saved with checksum disabled: no check performed.");
-            } else if (stored != expected) {
-                rdbCorrupt("Wrong RDB checksum expected: (%llx) got: (%llx). Aborting now.",
-                           (unsigned long long)stored, (unsigned long long)expected);
-                goto eoferr;
-            }
-        }
-    }
-    if (empty_keys_skipped && !check_only)
+    if (rc == -1 || loadChecksum(&ctx) == -1) goto err;
+    load_rdbver = RDB_VERSION;
+    if (ctx.check_only) return C_OK;
+    if (ctx.empty_keys_skipped)
         serverLog(LL_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld, empty keys skipped: %lld.",
-                  stats->keys_loaded, stats->keys_expired, empty_keys_skipped);
-    else if (!check_only)
+                  stats->keys_loaded, stats->keys_expired, ctx.empty_keys_skipped);
+    else
         serverLog(LL_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld.", stats->keys_loaded,
                   stats->keys_expired);
-    load_rdbver = RDB_VERSION;
     return C_OK;
 
-eoferr:
-    sdsfree(key);
+err:
     load_rdbver = RDB_VERSION;
-    if (!check_only)
-        serverLog(LL_WARNING, "Internal error in RDB reading offset %llu -> %s",
-                  (unsigned long long)r->processed_bytes, rdbLoadErrorMessage());
+    if (!ctx.check_only)
+        serverLog(LL_WARNING, "Internal error in RDB reading offset %llu -> %s", (unsigned long long)r->processed_bytes,
+                  rdbLoadErrorMessage());
     return C_ERR;
 }
 
@@ -2255,10 +2302,14 @@ static void resetChildState(void) {
     closeChildInfoPipe();
 }
 
-/* The child: a process of its own that must not serve anything of the parent's. */
+/* The child: a process of its own that must not serve anything of the parent's. The
+ * listening sockets are closed so that the port is free once the parent exits, but
+ * only closed: the epoll instance is shared with the parent, and unregistering them
+ * there would stop the parent from accepting connections. */
 static void prepareChild(void) {
     in_child = 1;
-    closeListeningSockets(0);
+    for (int j = 0; j < server.ipfd_count; j++) close(server.ipfd[j]);
+    if (server.sofd >= 0) close(server.sofd);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGUSR1, SIG_DFL);
@@ -2325,7 +2376,7 @@ static void backgroundSaveDone(int exitcode, int bysignal) {
 
 /* Stops a running child without counting it as a failure (FLUSHALL, SHUTDOWN). */
 void rdbKillChild(void) {
-    if (server.child_pid == -1) return;
+    if (server.child_pid == -1 || server.child_type != CHILD_TYPE_RDB) return;
     pid_t pid = server.child_pid;
     kill(pid, SIGUSR1);
     int status;
@@ -2355,8 +2406,11 @@ static void checkChildDone(void) {
 
 void rdbCron(void) {
     if (server.child_pid != -1) {
-        receiveChildInfo();
-        checkChildDone();
+        /* One child at a time; another kind (AOF rewrite) is reaped by its owner. */
+        if (server.child_type == CHILD_TYPE_RDB) {
+            receiveChildInfo();
+            checkChildDone();
+        }
         return;
     }
     int retry_ok = server.unixtime - server.lastbgsave_try > RDB_BGSAVE_RETRY_DELAY || server.lastbgsave_status == C_OK;

@@ -29,6 +29,7 @@
 
 #include "server.h"
 #include "ae.h"
+#include "aof.h"
 #include "blocked.h"
 #include "commands.h"
 #include "config.h"
@@ -39,6 +40,7 @@
 #include "latency.h"
 #include "multi.h"
 #include "networking.h"
+#include "propagate.h"
 #include "pubsub.h"
 #include "script.h"
 #include "slowlog.h"
@@ -208,7 +210,9 @@ static long long serverCron(struct aeEventLoop *el, long long id, void *clientDa
     databasesCron();
     if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW);
     evictionCron();
-    if (rdbCron) rdbCron();
+    aofCron();
+    /* rdbCron reaps whatever child there is: not an AOF rewrite (aofCron does). */
+    if (rdbCron && server.child_type != CHILD_TYPE_AOF) rdbCron();
     checkClientPauseTimeoutAndReturnIfPaused();
     server.cronloops++;
     return 1000 / server.hz;
@@ -233,6 +237,7 @@ static void beforeSleep(struct aeEventLoop *el) {
     /* Re-entered from processEventsWhileBlocked (a long script, a load): only replies
      * and client frees, nothing that touches the keyspace in the middle of a command. */
     if (isProcessingEventsWhileBlocked()) {
+        aofBeforeSleep(); /* replies of writes go out only after the AOF has them */
         handleClientsWithPendingWrites();
         freeClientsInAsyncFreeQueue();
         return;
@@ -240,6 +245,8 @@ static void beforeSleep(struct aeEventLoop *el) {
     if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_FAST);
     if (handleClientsBlockedOnKeys) handleClientsBlockedOnKeys();
     if (blockedBeforeSleep) blockedBeforeSleep();
+    /* The AOF is written (and with appendfsync always fsynced) before any reply. */
+    aofBeforeSleep();
     handleClientsWithPendingWrites();
     freeClientsInAsyncFreeQueue();
     if (cycle_start) infoRecordEventLoopCycle(elapsedUs(cycle_start), cycle_cmd_us);
@@ -376,6 +383,13 @@ int processCommand(client *c) {
         rejectCommandObject(c, shared.bgsaveerr);
         return C_OK;
     }
+    /* The same after an AOF write or fsync error. */
+    if (aofWritesDeniedByError() && !mustObeyClient(c) &&
+        ((c->cmd->flags & CMD_WRITE) || c->cmd->proc == pingCommand ||
+         (c->cmd->proc == execCommand && (multiQueuedCommandFlags(c) & CMD_WRITE)))) {
+        rejectCommandSds(c, sdscatfmt(sdsempty(), "-MISCONF Errors writing to the AOF file: %s", aofWriteErrorString()));
+        return C_OK;
+    }
     /* A subscribed RESP2 connection only takes (un)subscribe commands, PING, QUIT and RESET. */
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsubCommandAllowedWhileSubscribed(c->cmd)) {
         rejectCommandSds(c, sdscatfmt(sdsempty(),
@@ -411,26 +425,37 @@ static void feedMonitorsIfNeeded(client *c) {
     replicationFeedMonitors(c, server.monitors, c->db->id, argv, argc);
 }
 
+/* Error replies counted when the innermost call() began or ended. A command failed when
+ * errors came after that: EVAL or EXEC does not fail because a command it ran did. */
+static long long call_error_mark;
+
+void callAttributeErrors(void) {
+    call_error_mark = server.stat_total_error_replies;
+}
+
 void call(client *c, int flags) {
-    (void)flags;
     serverCommand *real_cmd = c->realcmd;
     client *prev_client = server.executing_client;
-    long long prev_errors = server.stat_total_error_replies;
+    call_error_mark = server.stat_total_error_replies;
 
     if (server.execution_nesting == 0) server.cmd_time_snapshot = server.mstime;
     server.executing_client = c;
     server.execution_nesting++;
     c->flags |= CLIENT_EXECUTING_COMMAND;
+    propagateCallState pst;
+    propagateCallBegin(c, &pst);
     monotime start = getMonotonicUs();
     c->cmd->proc(c);
     ustime_t duration = (ustime_t)elapsedUs(start);
     c->flags &= ~CLIENT_EXECUTING_COMMAND;
+    propagateCallEnd(c, flags, &pst);
     server.execution_nesting--;
     server.executing_client = prev_client;
     c->duration = duration;
     if (server.execution_nesting == 0) cycle_cmd_us += duration;
 
-    if (server.stat_total_error_replies > prev_errors) real_cmd->failed_calls++;
+    if (server.stat_total_error_replies > call_error_mark) real_cmd->failed_calls++;
+    call_error_mark = server.stat_total_error_replies;
     real_cmd->calls++;
     real_cmd->microseconds += duration;
     recordCommandLatency(real_cmd, duration);
@@ -441,28 +466,15 @@ void call(client *c, int flags) {
     feedMonitorsIfNeeded(c);
     server.stat_numcommands++;
     c->commands_processed++;
+    /* The end of an execution unit: what it propagated goes to the AOF and replicas. */
+    if (server.execution_nesting == 0) propagatePendingCommands();
 }
 
 int mustObeyClient(client *c) {
-    return (c->flags & CLIENT_PRIMARY) != 0;
+    return c->id == CLIENT_ID_AOF || (c->flags & CLIENT_PRIMARY) != 0;
 }
 
-/* Propagation arrives with AOF and replication; until then nothing consumes it. */
-void alsoPropagate(int dbid, robj **argv, int argc, int target) {
-    (void)dbid;
-    (void)argv;
-    (void)argc;
-    (void)target;
-}
-
-void preventCommandPropagation(client *c) {
-    c->flags |= CLIENT_PREVENT_AOF_PROP | CLIENT_PREVENT_REPL_PROP;
-}
-
-void forceCommandPropagation(client *c, int flags) {
-    (void)c;
-    (void)flags;
-}
+/* alsoPropagate, preventCommandPropagation and forceCommandPropagation: propagate.c. */
 
 /* ------------------------------------------------------------------------- */
 /* Shutdown                                                                   */
@@ -482,7 +494,8 @@ int prepareForShutdown(client *c, int flags) {
     (void)c;
     shutdown_initiated = 1;
     serverLog(LL_NOTICE, "User requested shutdown...");
-    if (rdbPrepareForShutdown && rdbPrepareForShutdown(flags) != C_OK) {
+    if (aofPrepareForShutdown(flags) != C_OK ||
+        (rdbPrepareForShutdown && rdbPrepareForShutdown(flags) != C_OK)) {
         serverLog(LL_WARNING, "Errors trying to shut down the server. Check the logs for more information.");
         shutdown_initiated = 0;
         return C_ERR;
@@ -564,12 +577,13 @@ void hllTypeRegister(void) __attribute__((weak));
 void evictRegister(void) __attribute__((weak));
 void rdbRegister(void) __attribute__((weak));
 void scriptRegister(void) __attribute__((weak));
+void aofRegister(void) __attribute__((weak));
 
 static void registerSubsystems(void) {
     void (*const registrations[])(void) = {listTypeRegister, hashTypeRegister, setTypeRegister,
                                             zsetTypeRegister, pubsubRegister,   multiRegister,
                                             evictRegister,    hllTypeRegister,  rdbRegister,
-                                            scriptRegister};
+                                            scriptRegister,   aofRegister};
     for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++)
         if (registrations[i]) registrations[i]();
 }
@@ -721,6 +735,8 @@ int main(int argc, char **argv) {
     initConfigValues();
     if (strstr(argv[0], "valkey-check-rdb") || (argc > 1 && !strcmp(argv[1], "--check-rdb")))
         return valkeyCheckRdbMain(argc, argv);
+    if (strstr(argv[0], "valkey-check-aof") || (argc > 1 && !strcmp(argv[1], "--check-aof")))
+        return valkeyCheckAofMain(argc, argv);
 
     char *configfile = NULL;
     int config_from_stdin = 0, first_option = 1;
@@ -759,7 +775,8 @@ int main(int argc, char **argv) {
     if (server.daemonize || (server.pidfile && server.pidfile[0])) createPidFile();
     serverLog(LL_NOTICE, "Server initialized");
     infoRecordStartupMemory();
-    if (loadDataFromDisk) loadDataFromDisk();
+    /* With appendonly yes the AOF is the dataset; the RDB is not loaded then. */
+    if (!aofStartup() && loadDataFromDisk) loadDataFromDisk();
     if (server.ipfd_count > 0) serverLog(LL_NOTICE, "Ready to accept connections tcp");
     if (server.sofd > 0) serverLog(LL_NOTICE, "Ready to accept connections unix");
     aeMain(server.el);

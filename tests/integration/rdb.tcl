@@ -178,6 +178,10 @@ start_server {tags {"rdb"} overrides {enable-protected-configs yes}} {
         # The write made while the child ran is still unsaved.
         assert_equal 1 [s rdb_changes_since_last_save]
         assert_match {*Background saving terminated with success*} [::th::read_file [srv stdout]]
+        # The child must not have taken the listening socket away from the parent.
+        set fresh [valkey_client]
+        assert_equal PONG [$fresh ping]
+        $fresh close
         # The file holds the data set as it was when the child was forked.
         r debug reload nosave
         assert_equal 20 [r dbsize]
