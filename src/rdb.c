@@ -1188,8 +1188,11 @@ static int legacyToQuicklist(void *ud, const unsigned char *s, size_t slen, long
  * min_bytes, so a count the stream cannot hold is corrupt. */
 static int rdbLoadCount(rio *r, uint64_t *len, uint64_t min_bytes) {
     if ((*len = rdbLoadLen(r, NULL)) == RDB_LENERR) return -1;
-    if (*len > UINT64_MAX / min_bytes || !rdbLengthPlausible(r, *len * min_bytes)) return -1;
-    return 0;
+    if (*len > UINT64_MAX / min_bytes) {
+        rdbCorrupt("Impossible element count %" PRIu64, *len);
+        return -1;
+    }
+    return rdbLengthPlausible(r, *len * min_bytes) ? 0 : -1;
 }
 
 static robj *rdbLoadListValue(int rdbtype, rio *r, int flags, int *error) {

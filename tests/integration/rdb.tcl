@@ -175,6 +175,8 @@ start_server {tags {"rdb"} overrides {enable-protected-configs yes}} {
         assert_morethan_equal [s rdb_last_bgsave_time_sec] 0
         assert_equal [expr {$forks + 1}] [s total_forks]
         assert_morethan [s latest_fork_usec] 0
+        # The child reported its copy-on-write memory (private dirty pages) at the end.
+        assert_morethan [s rdb_last_cow_size] 0
         # The write made while the child ran is still unsaved.
         assert_equal 1 [s rdb_changes_since_last_save]
         assert_match {*Background saving terminated with success*} [::th::read_file [srv stdout]]
