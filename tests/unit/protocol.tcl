@@ -290,9 +290,11 @@ start_server {tags {"protocol"} overrides {client-query-buffer-limit 1mb}} {
     test {Query buffer limit closes the client} {
         set c [valkey [srv host] [srv port] 1]
         $c write "*3\r\n\$3\r\nSET\r\n\$1\r\nk\r\n\$3000000\r\n"
-        $c write [string repeat x 1200000]
-        $c flush
-        assert_error "*connection closed*" {$c read}
+        # The server may close the socket while we are still writing: that is the
+        # behaviour under test, so a broken pipe here counts as the close.
+        if {[catch {$c write [string repeat x 1200000]; $c flush}] == 0} {
+            assert_error "*connection closed*" {$c read}
+        }
         $c close
         assert_equal PONG [r ping]
         assert_equal 1 [s client_query_buffer_limit_disconnections]
