@@ -56,7 +56,8 @@
 #define LP_MAX_BACKLEN_BYTES 5
 #define LP_BATCH_STACK_ENTRIES 8 /* lpBatchInsert() prepares up to this many without malloc */
 
-/* First-byte patterns. */
+/* First-byte patterns. They are ordered: all first bytes of one encoding lie below the
+ * next pattern, so a chain of '<' compares classifies a byte (the hot paths do that). */
 #define LP_ENC_7BIT_UINT_MASK 0x80
 #define LP_ENC_6BIT_STR 0x80
 #define LP_ENC_6BIT_STR_MASK 0xC0
@@ -628,13 +629,35 @@ static inline void lpNeedleInit(lpNeedle *n, const unsigned char *s, uint32_t sl
     n->ival = 0;
 }
 
+static inline uint64_t lpLoad64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline uint32_t lpLoad32(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* a and b, both len bytes long, are equal. Elements often share a prefix ("field:17",
+ * "field:42"), so the tail is compared first, a word at a time: most mismatches are
+ * rejected without a call to memcmp. */
+static inline int lpBytesEqual(const unsigned char *a, const unsigned char *b, uint32_t len) {
+    if (len >= 8) {
+        if (lpLoad64(a + len - 8) != lpLoad64(b + len - 8)) return 0;
+        return len == 8 || memcmp(a, b, len - 8) == 0;
+    }
+    if (len >= 4) /* two overlapping words cover 4..7 bytes */
+        return lpLoad32(a + len - 4) == lpLoad32(b + len - 4) && lpLoad32(a) == lpLoad32(b);
+    for (uint32_t i = 0; i < len; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static inline int lpNeedleBytesEqual(const lpNeedle *n, const unsigned char *str, uint32_t len) {
-    if (len != n->slen) return 0;
-    if (len == 0) return 1;
-    /* Elements often share a prefix ("field:1", "field:2"): the last byte rejects most
-     * mismatches without a call to memcmp. */
-    if (str[len - 1] != n->s[len - 1]) return 0;
-    return memcmp(str, n->s, len - 1) == 0;
+    return len == n->slen && lpBytesEqual(str, n->s, len);
 }
 
 static inline int lpNeedleIntEqual(lpNeedle *n, int64_t v) {

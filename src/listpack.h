@@ -9,9 +9,11 @@
  * keep pointers to their string arguments; the string must not point into the same
  * listpack it is written to.
  *
- * Blobs from outside (RDB, RESTORE) must go through lpValidateIntegrity() first. The
- * read paths also check each entry they step on against the blob's bounds and abort on
- * a corrupt one rather than read outside it (mirrors Valkey's integrity assertions).
+ * Blobs from outside (RDB, RESTORE) must go through lpValidateIntegrity() first (deep or
+ * shallow). The walking functions keep one cheap check per step: an element is handed out
+ * only once its size is known to end before the terminator, and they abort on one that
+ * does not rather than read outside the blob, so a shallow-validated blob is safe too.
+ * Element pointers passed back in must come from the walking functions.
  */
 #ifndef LISTPACK_H
 #define LISTPACK_H

@@ -570,6 +570,145 @@ static void test_find_with_skip(void **state) {
     lpFree(lp);
 }
 
+/* lpFind/lpCompare against a brute-force scan of the printed elements, on elements that
+ * differ from the needle in exactly one byte at every position and every length (the
+ * equality test compares words from the tail first), and on random near-collisions. */
+static int printedEquals(unsigned char *p, const unsigned char *s, size_t len) {
+    unsigned char buf[LP_INTBUF_SIZE];
+    int64_t n;
+    unsigned char *v = lpGet(p, &n, buf);
+    return (size_t)n == len && (len == 0 || memcmp(v, s, len) == 0);
+}
+
+static void test_find_every_length_and_position(void **state) {
+    (void)state;
+    size_t base = zmalloc_used_memory();
+    unsigned char needle[300], other[300];
+    size_t lens[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18, 23, 24, 25,
+                     31, 32, 33, 63, 64, 65, 127, 128, 200, 300};
+    for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+        size_t len = lens[li];
+        for (size_t i = 0; i < len; i++) needle[i] = (unsigned char)('a' + i % 26);
+        unsigned char *lp = lpNew(0);
+        for (size_t pos = 0; pos < len; pos++) { /* one differing byte at each position */
+            memcpy(other, needle, len);
+            other[pos] ^= 0x20;
+            lp = lpAppend(lp, other, (uint32_t)len);
+        }
+        if (len > 0) lp = lpAppend(lp, needle, (uint32_t)len - 1); /* a prefix of it */
+        lp = lpAppend(lp, needle, (uint32_t)len);
+        unsigned char *found = lpFind(lp, lpFirst(lp), needle, (uint32_t)len, 0);
+        assert_ptr_equal(found, lpLast(lp));
+        for (unsigned char *p = lpFirst(lp); p != found; p = lpNext(lp, p))
+            assert_false(lpCompare(p, needle, (uint32_t)len));
+        assert_true(lpCompare(found, needle, (uint32_t)len));
+        lpFree(lp);
+    }
+    assert_int_equal(zmalloc_used_memory(), base);
+}
+
+static void test_find_random_against_scan(void **state) {
+    (void)state;
+    size_t base = zmalloc_used_memory();
+    char buf[64];
+    for (int iter = 0; iter < 300; iter++) {
+        /* Elements from a tiny alphabet, so equal lengths and shared tails are common;
+         * some are integers, some integer-looking but not canonical. */
+        unsigned char *lp = lpNew(0);
+        int n = 1 + (int)(rnd() % 60);
+        for (int i = 0; i < n; i++) {
+            size_t len;
+            if (rnd() % 4 == 0) {
+                len = (size_t)ll2string(buf, sizeof(buf), (long long)(rnd() % 40) - 10);
+            } else {
+                len = rnd() % 14;
+                for (size_t k = 0; k < len; k++) buf[k] = "0ab7"[rnd() % 4];
+            }
+            lp = lpAppend(lp, (unsigned char *)buf, (uint32_t)len);
+        }
+        for (int q = 0; q < 40; q++) {
+            size_t len;
+            if (rnd() % 3 == 0) {
+                len = (size_t)ll2string(buf, sizeof(buf), (long long)(rnd() % 40) - 10);
+            } else {
+                len = rnd() % 14;
+                for (size_t k = 0; k < len; k++) buf[k] = "0ab7"[rnd() % 4];
+            }
+            unsigned int skip = (unsigned int)(rnd() % 3);
+            unsigned char *expect = NULL;
+            unsigned int idx = 0;
+            for (unsigned char *p = lpFirst(lp); p; p = lpNext(lp, p), idx++) {
+                if (idx % (skip + 1)) continue;
+                if (printedEquals(p, (unsigned char *)buf, len)) {
+                    expect = p;
+                    break;
+                }
+            }
+            assert_ptr_equal(lpFind(lp, lpFirst(lp), (unsigned char *)buf, (uint32_t)len, skip),
+                             expect);
+        }
+        lpFree(lp);
+    }
+    assert_int_equal(zmalloc_used_memory(), base);
+}
+
+/* lpGet prints every integer exactly like ll2string, through its small-value fast path
+ * and the general one; short strings come back in place. */
+static void test_get_fast_paths(void **state) {
+    (void)state;
+    unsigned char *lp = lpNew(0);
+    for (long long v = -300; v <= 300; v++) lp = lpAppendInteger(lp, v);
+    lp = lpAppend(lp, (unsigned char *)"short", 5);
+    char expect[LP_INTBUF_SIZE];
+    unsigned char buf[LP_INTBUF_SIZE];
+    int64_t n;
+    unsigned char *p = lpFirst(lp);
+    for (long long v = -300; v <= 300; v++, p = lpNext(lp, p)) {
+        int len = ll2string(expect, sizeof(expect), v);
+        unsigned char *s = lpGet(p, &n, buf);
+        assert_ptr_equal(s, buf);
+        assert_int_equal(n, len);
+        assert_string_equal((char *)buf, expect); /* NUL-terminated too */
+        assert_null(lpGet(p, &n, NULL));
+        assert_int_equal(n, v);
+        unsigned int slen;
+        long long lv;
+        assert_null(lpGetValue(p, &slen, &lv));
+        assert_int_equal(lv, v);
+    }
+    unsigned char *s = lpGet(p, &n, buf);
+    assert_ptr_equal(s, p + 1);
+    assert_int_equal(n, 5);
+    assert_memory_equal(s, "short", 5);
+    lpFree(lp);
+}
+
+/* Batches larger than the stack buffer of lpBatchInsert take the heap path. */
+static void test_batch_insert_large(void **state) {
+    (void)state;
+    size_t base = zmalloc_used_memory();
+    model m = {0};
+    unsigned char *lp = buildList(&m, "x", 3);
+    listpackEntry ents[40];
+    char strs[40][16];
+    for (unsigned int count = 1; count <= 40; count += 13) {
+        for (unsigned int i = 0; i < count; i++) {
+            int len = snprintf(strs[i], sizeof(strs[i]), "b%u-%u", count, i);
+            ents[i].sval = (unsigned char *)strs[i];
+            ents[i].slen = (uint32_t)len;
+            ents[i].lval = 0;
+        }
+        unsigned char *newp;
+        lp = lpBatchInsert(lp, lpSeek(lp, 1), LP_BEFORE, ents, count, &newp);
+        assert_entry(newp, strs[0], strlen(strs[0]));
+        for (unsigned int i = 0; i < count; i++) modelInsert(&m, 1 + i, strs[i], strlen(strs[i]));
+        assert_matches(lp, &m);
+    }
+    lpFree(lp);
+    modelFree(&m);
+    assert_int_equal(zmalloc_used_memory(), base);
+}
+
 static void test_misc_api(void **state) {
     (void)state;
     size_t base = zmalloc_used_memory();
@@ -803,6 +942,152 @@ static void test_walk_corrupt_aborts_cleanly(void **state) {
     assert_true(aborted > 10); /* most corruptions are caught on the walk */
 }
 
+/* Copies a blob into an allocation of exactly its size, so that under ASan a read one
+ * byte past the terminator is reported. */
+static unsigned char *exactCopy(const unsigned char *lp, size_t size) {
+    unsigned char *copy = zmalloc(size);
+    memcpy(copy, lp, size);
+    return copy;
+}
+
+/* Runs fn(lp) in a child: 0 when it completes, 1 when it aborts on purpose (SIGABRT);
+ * any other outcome (a crash, an ASan report) fails the test. */
+static int runInChild(void (*fn)(unsigned char *), unsigned char *lp) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY); /* quiet the abort message */
+        dup2(devnull, 2);
+        fn(lp);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) {
+        assert_int_equal(WTERMSIG(status), SIGABRT);
+        return 1;
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return 0;
+}
+
+/* Everything a server does to a blob it loaded with only the shallow check. */
+static void walkEverything(unsigned char *lp) {
+    unsigned char buf[LP_INTBUF_SIZE];
+    int64_t len;
+    unsigned long n = 0;
+    for (unsigned char *p = lpFirst(lp); p; p = lpNext(lp, p), n++) {
+        lpGet(p, &len, buf);
+        lpCompare(p, (unsigned char *)"needle", 6);
+    }
+    for (unsigned char *p = lpLast(lp); p; p = lpPrev(lp, p)) lpGet(p, &len, buf);
+    lpFind(lp, lpFirst(lp), (unsigned char *)"needle", 6, 1);
+    lpFind(lp, lpFirst(lp), (unsigned char *)"needle", 6, 0);
+    lpFind(lp, lpFirst(lp), (unsigned char *)"12", 2, 0);
+    lpFind(lp, lpFirst(lp), (unsigned char *)"field:0000000042", 16, 1);
+    lpLength(lp);
+    lpSeek(lp, -2);
+    lpSeek(lp, (long)n / 2);
+    unsigned char *p = lpFirst(lp);
+    if (p) lp = lpDeleteRangeWithEntry(lp, &p, 3);
+}
+
+static void test_walk_corrupt_shallow_never_out_of_bounds(void **state) {
+    (void)state;
+    int corrupt = 0, aborted = 0;
+    /* Few iterations: forking is slow under ASan. */
+    for (int iter = 0; iter < 4000 && corrupt < 60; iter++) {
+        unsigned char *orig = buildMixed(2 + (int)(rnd() % 8), iter % 2 ? 300 : 40);
+        size_t size = lpBytes(orig);
+        unsigned char *lp = exactCopy(orig, size);
+        lpFree(orig);
+        size_t at = 6 + (size_t)rnd() % (size - 7);
+        switch (rnd() % 4) {
+        case 0: lp[at] = (unsigned char)rnd(); break;
+        case 1: lp[at] ^= (unsigned char)(1u << (rnd() % 8)); break;
+        case 2: lp[at] = (unsigned char)(0xE0 + rnd() % 32); break; /* long lengths, bad bytes */
+        default:
+            /* Cut the blob short, fixing header and terminator for the shallow check. */
+            size = at + 1;
+            lp[size - 1] = 0xFF;
+            lp[0] = size & 0xFF;
+            lp[1] = (size >> 8) & 0xFF;
+            lp[2] = lp[3] = 0;
+        }
+        if (rnd() % 2) lp[4] = lp[5] = 0xFF; /* count unknown: lpLength walks */
+        assert_true(lpValidateIntegrity(lp, size, 0, NULL, NULL));
+        if (!lpValidateIntegrity(lp, size, 1, NULL, NULL)) {
+            aborted += runInChild(walkEverything, lp);
+            corrupt++;
+        }
+        zfree(lp);
+    }
+    assert_int_equal(corrupt, 60);
+    assert_true(aborted > 20); /* most corruptions are caught on the walk */
+}
+
+/* Entries whose size runs past the terminator are refused by the cheap per-step check,
+ * whichever encoding says the size. */
+static void firstOnly(unsigned char *lp) {
+    unsigned char *p = lpFirst(lp);
+    int64_t len;
+    unsigned char buf[LP_INTBUF_SIZE];
+    if (p) lpGet(p, &len, buf);
+}
+
+static void nextOnly(unsigned char *lp) {
+    lpNext(lp, lp + 6); /* the first element is sound: step to the bad one */
+}
+
+static void findOnly(unsigned char *lp) {
+    lpFind(lp, lp + 6, (unsigned char *)"zz", 2, 0);
+}
+
+static void test_walk_overlong_entries_abort(void **state) {
+    (void)state;
+    /* A valid one-element blob ("ab"), then the element's first byte rewritten. */
+    const unsigned char tails[][6] = {
+        {0x80 | 10, 'a', 'b', 3},        /* 6-bit string of 10 bytes in a 2-byte room */
+        {0xE0, 0x40, 'b', 3},            /* 12-bit string */
+        {0xF0, 'a', 'b', 3},             /* 32-bit string: its length is not even there */
+        {0xF4, 'a', 'b', 3},             /* 64-bit integer */
+        {0xF3, 'a', 'b', 3},             /* 32-bit integer */
+        {0xF7, 'a', 'b', 3},             /* unused encoding */
+    };
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        unsigned char blob[11] = {11, 0, 0, 0, 1, 0};
+        memcpy(blob + 6, tails[i], 4);
+        blob[10] = 0xFF;
+        unsigned char *lp = exactCopy(blob, sizeof(blob));
+        assert_true(lpValidateIntegrity(lp, sizeof(blob), 0, NULL, NULL));
+        assert_false(lpValidateIntegrity(lp, sizeof(blob), 1, NULL, NULL));
+        assert_int_equal(runInChild(firstOnly, lp), 1);
+        assert_int_equal(runInChild(findOnly, lp), 1);
+        zfree(lp);
+        /* The same entry behind a sound one: lpNext must refuse to land on it. */
+        unsigned char blob2[13] = {13, 0, 0, 0, 2, 0, 0x05, 0x01};
+        memcpy(blob2 + 8, tails[i], 4);
+        blob2[12] = 0xFF;
+        lp = exactCopy(blob2, sizeof(blob2));
+        assert_true(lpValidateIntegrity(lp, sizeof(blob2), 0, NULL, NULL));
+        assert_int_equal(runInChild(nextOnly, lp), 1);
+        assert_int_equal(runInChild(findOnly, lp), 1);
+        zfree(lp);
+    }
+    /* A backlen that disagrees with the forward size makes lpPrev abort. */
+    unsigned char blob3[11] = {11, 0, 0, 0, 1, 0, 0x82, 'a', 'b', 2, 0xFF};
+    unsigned char *lp = exactCopy(blob3, sizeof(blob3));
+    assert_int_equal(runInChild(firstOnly, lp), 0);
+    lp[9] = 1; /* says the entry is 1 byte long */
+    assert_true(lpValidateIntegrity(lp, sizeof(blob3), 0, NULL, NULL));
+    assert_false(lpValidateIntegrity(lp, sizeof(blob3), 1, NULL, NULL));
+    assert_int_equal(runInChild(firstOnly, lp), 0); /* forward walks do not read backlens */
+    assert_int_equal(runInChild(walkEverything, lp), 1);
+    zfree(lp);
+}
+
 /* --- randomness ----------------------------------------------------------------------- */
 
 /* A hash-like listpack: field i -> value i*10. */
@@ -928,10 +1213,16 @@ int main(void) {
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_count_saturation),
         cmocka_unit_test(test_find_with_skip),
+        cmocka_unit_test(test_find_every_length_and_position),
+        cmocka_unit_test(test_find_random_against_scan),
+        cmocka_unit_test(test_get_fast_paths),
+        cmocka_unit_test(test_batch_insert_large),
         cmocka_unit_test(test_misc_api),
         cmocka_unit_test(test_validate_basics),
         cmocka_unit_test(test_validate_fuzz),
         cmocka_unit_test(test_walk_corrupt_aborts_cleanly),
+        cmocka_unit_test(test_walk_corrupt_shallow_never_out_of_bounds),
+        cmocka_unit_test(test_walk_overlong_entries_abort),
         cmocka_unit_test(test_random_pairs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
