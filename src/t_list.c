@@ -651,16 +651,16 @@ void ltrimCommand(client *c) {
 
 void lremCommand(client *c) {
     long toremove;
-    if (getLongFromObjectOrReply(c, c->argv[2], &toremove, NULL) != C_OK) return;
+    /* Valkey refuses LONG_MIN, whose magnitude does not fit a long. */
+    if (getRangeLongFromObjectOrReply(c, c->argv[2], -LONG_MAX, LONG_MAX, &toremove, NULL) != C_OK) return;
     robj *o = lookupKeyWriteOrReply(c, c->argv[1], shared.czero);
     if (!o || checkType(c, o, OBJ_LIST)) return;
 
     char buf[LONG_STR_SIZE];
     size_t elen;
     const char *ele = objBytes(c->argv[3], buf, &elen);
-    /* Negative counts remove from the tail; the magnitude as unsigned so that
-     * LONG_MIN means "that many", not overflow. */
-    unsigned long limit = toremove < 0 ? 0UL - (unsigned long)toremove : (unsigned long)toremove;
+    /* Negative counts remove from the tail. */
+    unsigned long limit = toremove < 0 ? (unsigned long)-toremove : (unsigned long)toremove;
     unsigned long removed = 0;
     listTypeIterator li;
     listTypeEntry e;
