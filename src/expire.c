@@ -71,7 +71,10 @@ static void expireRoundVisit(void *privdata, void *entry) {
         decrRefCount(keyobj);
         r->expired++;
     } else {
-        r->ttl_sum += when - r->now;
+        /* TTLs reach LLONG_MAX (PEXPIREAT 9223372036854775807): the sum saturates
+         * instead of overflowing. */
+        long long ttl = when - r->now;
+        r->ttl_sum = ttl > LLONG_MAX - r->ttl_sum ? LLONG_MAX : r->ttl_sum + ttl;
         r->ttl_samples++;
     }
 }
@@ -276,7 +279,9 @@ static void ttlGenericCommand(client *c, int milliseconds, int absolute) {
     }
     long long ttl = absolute ? expire : expire - commandTimeSnapshot();
     if (ttl < 0) ttl = 0;
-    addReplyLongLong(c, milliseconds ? ttl : (ttl + 500) / 1000);
+    /* Rounded to the nearest second without overflowing at LLONG_MAX (PEXPIREAT
+     * 9223372036854775807 gives an EXPIRETIME of 9223372036854776, as in Valkey). */
+    addReplyLongLong(c, milliseconds ? ttl : ttl / 1000 + (ttl % 1000 + 500) / 1000);
 }
 
 void ttlCommand(client *c) {

@@ -356,11 +356,13 @@ start_server {tags {"Multi Part AOF"} overrides {aof-use-rdb-preamble yes append
         r set k v
         foreach attempt {1 2 3} {
             r bgrewriteaof
+            # The child must exist before it can be killed (fork may lag under load).
+            wait_for_condition 100 10 {[aof_child_pid $pid] ne ""} else {fail "no rewrite child"}
             catch {exec kill -9 [aof_child_pid $pid]}
             wait_for_condition 100 10 {[s aof_rewrite_in_progress] eq 0} else {fail "child not reaped"}
         }
         r set x [string repeat x 1024]
-        wait_for_condition 100 20 {
+        wait_for_condition 250 20 {
             [string match "*triggered the limit*" [aof_read_file [srv stdout]]]
         } else {
             fail "the rewrite limit was not triggered"

@@ -370,4 +370,38 @@ start_server {tags {"expire"}} {
         assert_equal {} [r keys short:*]
         assert_range [r ttl long:0] 990 1000
     }
+
+    test {Active expiry averages TTLs near LLONG_MAX without overflowing} {
+        # found by the fuzz (UBSan: signed overflow summing sampled TTLs)
+        r flushdb
+        r config set hz 100
+        for {set i 0} {$i < 20} {incr i} {
+            r set huge:$i v
+            r pexpireat huge:$i 9223372036854775807
+        }
+        after 300
+        r config set hz 10
+        assert_equal 20 [r dbsize]
+        set line [getInfoProperty [r info keyspace] db9]
+        assert_match {*avg_ttl=*} $line
+        regexp {avg_ttl=(-?[0-9]+)} $line -> avg
+        assert {$avg >= 0}
+        r flushdb
+    }
+
+    test {EXPIRETIME rounds an expire of LLONG_MAX milliseconds without overflowing} {
+        # found by the fuzz (UBSan: signed overflow in (ttl + 500) / 1000)
+        r set k v
+        r pexpireat k 9223372036854775807
+        assert_equal 9223372036854776 [r expiretime k]
+        assert_equal 9223372036854775807 [r pexpiretime k]
+        r pexpireat k 9223372036854775000
+        assert_equal 9223372036854775 [r expiretime k]
+        r pexpireat k 1499
+        assert_equal -2 [r ttl k]
+        r set k v
+        r pexpireat k [expr {[clock milliseconds] + 100000499}]
+        assert_range [r ttl k] 99990 100000
+        r del k
+    }
 }
