@@ -350,7 +350,8 @@ start_server {tags {"Multi Part AOF"} overrides {aof-use-rdb-preamble yes append
         r flushall
         r bgrewriteaof
         aof_wait_rewrite
-        r config set rdb-key-save-delay 100000
+        # Slow enough that every child is still running when the test kills it.
+        r config set rdb-key-save-delay 1000000
         r config set auto-aof-rewrite-percentage 1
         r config set auto-aof-rewrite-min-size 1kb
         r set k v

@@ -28,10 +28,11 @@ proc check_rdb {file} {
 # Runs our server on dir until it exits by itself (start-up failures); returns
 # {exit-status log}. Killed after timeout seconds.
 proc run_server_until_exit {dir {timeout 10}} {
-    set port [::th::find_free_port]
+    # A unix socket only: a TCP port picked here could be taken by a parallel test file
+    # before the server binds it, and the server would then exit for the wrong reason.
     set log [file join $dir startup.log]
-    set rc [catch {exec timeout $timeout $::opt(server_binary) --port $port --dir $dir --save "" \
-                       --logfile $log} out opts]
+    set rc [catch {exec timeout $timeout $::opt(server_binary) --port 0 --unixsocket [file join $dir s.sock] \
+                       --dir $dir --save "" --logfile $log} out opts]
     set status [expr {$rc ? [lindex [dict get $opts -errorcode] 2] : 0}]
     return [list $status [::th::read_file $log]]
 }
