@@ -1516,7 +1516,7 @@ void sscanCommand(client *c) {
     }
 
     hashtable *ht = objectGetVal(set);
-    long max_buckets = count * SSCAN_MAX_BUCKETS_PER_COUNT;
+    long max_buckets = count > LONG_MAX / SSCAN_MAX_BUCKETS_PER_COUNT ? LONG_MAX : count * SSCAN_MAX_BUCKETS_PER_COUNT;
     do {
         cursor = hashtableScan(ht, (size_t)cursor, sscanCollect, &d);
     } while (cursor && --max_buckets > 0 && d.count < (size_t)count);

@@ -1248,6 +1248,7 @@ class Fuzzer(object):
         self.reconnects = 0
         self.recoveries = 0
         self.checkpoints = 0
+        self.saved_dumps = []   # DUMP payloads of keys a checkpoint found changed
         self.main = None
         self.main_id = None
         self.side = {}          # name -> Conn (pubsub, monitor, blockers, raw)
@@ -1483,16 +1484,20 @@ class Fuzzer(object):
                 got2 = self.round([['RESTORE', tmp, '0', got[0], 'REPLACE'], ['DEBUG', 'DIGEST-VALUE', tmp],
                                    ['DEL', tmp]])
                 if got2 and not isinstance(got2[0], Err) and got2[1] != got[1]:
+                    self.saved_dumps.append({'db': db, 'key': enc_arg(k), 'before': enc_arg(got[0])})
                     raise Failure('DUMP/RESTORE changed the value of %r in db %d: digest %r -> %r' % (
                         k[:60], db, got[1], got2[1]))
         # Keys already expired but not yet removed are in the digest, not in KEYS, and
         # are dropped by a reload: let active expiry remove them first.
         self.round([['DEBUG', 'SET-ACTIVE-EXPIRE', '1']])
-        deadline = time.time() + 15
-        while time.time() < deadline:
+        deadline = time.time() + 20
+        while True:
             got = self.round([['INFO', 'keyspace']])
             if not got or not re.search(rb'expires=[1-9]', got[0] if isinstance(got[0], bytes) else b''):
                 break
+            if time.time() > deadline:
+                raise Failure('volatile keys remain 20 s after every visible key was made persistent '
+                              '(expired keys not reclaimed, or an expire without its key): %r' % got[0])
             time.sleep(0.05)
         self.round([['DEBUG', 'SET-ACTIVE-EXPIRE', '0'], ['SELECT', str(self.args.db)]])
         before = self.round([['DEBUG', 'DIGEST']])
@@ -1514,9 +1519,11 @@ class Fuzzer(object):
         """{(db, key): (digest, type, encoding, dump)} of every key."""
         out = {}
         for db in range(16):
-            got = self.round([['SELECT', str(db)], ['KEYS', '*']])
+            got = self.round([['SELECT', str(db)], ['KEYS', '*'], ['DBSIZE']])
             if not got or not isinstance(got[1], list):
                 continue
+            if got[2] != len(got[1]):
+                out[(db, b'<DBSIZE %r but KEYS lists %d>' % (got[2], len(got[1])))] = (b'', b'', b'', b'', 0)
             for k in got[1]:
                 r = self.round([['DEBUG', 'DIGEST-VALUE', k], ['TYPE', k], ['OBJECT', 'ENCODING', k], ['DUMP', k],
                                 ['PEXPIRETIME', k]])
@@ -1531,8 +1538,12 @@ class Fuzzer(object):
         for key in sorted(set(before) | set(after)):
             b, a = before.get(key), after.get(key)
             if b is None or a is None:
-                notes.append('db %d key %r %s' % (key[0], key[1][:60], 'appeared' if b is None else 'vanished'))
+                notes.append('db %d key %r %s (%r)' % (key[0], key[1][:60], 'appeared' if b is None else 'vanished',
+                                                       [x[:200] if isinstance(x, bytes) else x for x in (a or b)]))
             elif a[0] != b[0] or a[4] != b[4]:
+                self.saved_dumps.append({'db': key[0], 'key': enc_arg(key[1]),
+                                         'before': enc_arg(b[3]) if isinstance(b[3], bytes) else None,
+                                         'after': enc_arg(a[3]) if isinstance(a[3], bytes) else None})
                 notes.append('db %d key %r (%r %r expire %r -> %r %r expire %r) changed; DUMP before: %r' % (
                     key[0], key[1][:60], b[1], b[2], b[4], a[1], a[2], a[4],
                     b[3][:300] if isinstance(b[3], bytes) else b[3]))
@@ -2033,9 +2044,9 @@ def minimize(events, binary, port, extra=()):
 # --------------------------------------------------------------------------- main
 
 
-def fail(args, journal, why, sent):
+def fail(args, journal, why, sent, dumps=None):
     path = args.log or 'fuzz-replay-%d.json' % args.seed
-    journal.write(path, {'seed': args.seed, 'why': why, 'sent': sent})
+    journal.write(path, {'seed': args.seed, 'why': why, 'sent': sent, 'dumps': dumps or []})
     sys.stderr.write('FUZZ FAILURE (seed %d, after %d commands): %s\nreplay log: %s\n' % (
         args.seed, sent, why, os.path.abspath(path)))
     sys.exit(1)
@@ -2122,7 +2133,7 @@ def main():
             try:
                 sent = fz.run()
             except Failure as f:
-                fail(args, fz.journal, str(f), fz.sent)
+                fail(args, fz.journal, str(f), fz.sent, fz.saved_dumps)
             except (Dead, Timeout, ProtocolError, OSError) as e:
                 if not server_alive(args.host, args.port, 10):
                     fail(args, fz.journal, 'server is gone (%s)' % type(e).__name__, fz.sent)

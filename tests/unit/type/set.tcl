@@ -710,6 +710,18 @@ start_server {tags {"set"}} {
         assert_equal {m99 m990 m991 m992 m993 m994 m995 m996 m997 m998 m999} [lsort -unique $matched]
     }
 
+    test "SSCAN with a COUNT near LONG_MAX over a hashtable" {
+        # found by the fuzz (UBSan: signed overflow computing the bucket budget)
+        r del s
+        for {set i 0} {$i < 1000} {incr i} { r sadd s m$i }
+        assert_encoding hashtable s
+        lassign [r sscan s 0 count 7152097256957938965] cursor batch
+        assert_equal 0 $cursor
+        assert_equal 1000 [llength $batch]
+        lassign [r sscan s 0 count 9223372036854775807] cursor batch
+        assert_equal 1000 [llength $batch]
+    }
+
     test "SSCAN never misses a member present for the whole scan" {
         r del s
         set kept {}
