@@ -228,6 +228,9 @@ static int keySpecFindKeys(const keySpec *spec, int first, robj **argv, int argc
         if (numidx >= argc) return -1;
         sds n = objectGetVal(argv[numidx]);
         if (!string2ll(n, sdslen(n), &numkeys) || numkeys < 0) return -1;
+        /* More keys than arguments is an error anyway; the bound keeps the arithmetic
+         * below in range (and in an int). */
+        if (numkeys > argc) return -1;
         first += spec->fk.keynum.firstkey;
         step = spec->fk.keynum.keystep;
         last = first + (int)numkeys * step - 1;
@@ -692,13 +695,21 @@ static void getKeysSubcommand(client *c, int with_flags) {
         addReplyError(c, "Invalid command specified");
         return;
     }
+    int has_keys = 0;
+    for (int j = 0; j < cmd->key_specs_num; j++) {
+        if (!(cmd->key_specs[j].flags & CMD_KEY_NOT_KEY)) has_keys = 1;
+    }
+    if (!has_keys) {
+        addReplyError(c, "The command has no key arguments");
+        return;
+    }
     if (!commandCheckArity(cmd, c->argc - 2, NULL)) {
         addReplyError(c, "Invalid number of arguments specified for command");
         return;
     }
     if (getKeysFromCommandWithSpecs(cmd, c->argv + 2, c->argc - 2, GET_KEYSPEC_DEFAULT, &result) <= 0) {
         if (cmd->flags & CMD_NO_MANDATORY_KEYS) addReplyEmptyArray(c);
-        else addReplyError(c, "The command has no key arguments");
+        else addReplyError(c, "Invalid arguments specified for command");
         getKeysFreeResult(&result);
         return;
     }

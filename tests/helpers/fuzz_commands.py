@@ -1500,6 +1500,15 @@ class Fuzzer(object):
                               '(expired keys not reclaimed, or an expire without its key): %r' % got[0])
             time.sleep(0.05)
         self.round([['DEBUG', 'SET-ACTIVE-EXPIRE', '0'], ['SELECT', str(self.args.db)]])
+        # A BGSAVE child still running renames its older snapshot over the file DEBUG RELOAD
+        # just wrote (as in Valkey): wait for it first.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            got = self.round([['INFO', 'persistence']])
+            text = got[0] if got and isinstance(got[0], bytes) else b''
+            if not re.search(rb'(rdb_bgsave_in_progress|aof_rewrite_in_progress):1', text):
+                break
+            time.sleep(0.05)
         before = self.round([['DEBUG', 'DIGEST']])
         values = self.key_digests()
         info = self.round([['CONFIG', 'GET', 'appendonly']])

@@ -225,4 +225,18 @@ start_server {tags {conformance command-table}} {
         }
         assert_error "*Invalid command specified*" {r command getkeys no-such-command a}
     }
+
+    test "command-table: COMMAND GETKEYS errors, and key counts beyond the arguments" {
+        assert_error "*The command has no key arguments*" {r command getkeys echo a b}
+        assert_error "*The command has no key arguments*" {r command getkeys publish a b}
+        assert_error "*Invalid number of arguments specified for command*" {r command getkeys set k}
+        assert_error "*Invalid arguments specified for command*" {r command getkeys zunionstore d 3 a b}
+        # found by the fuzz (UBSan: signed overflow in the key-count arithmetic)
+        assert_error "*Invalid arguments specified for command*" \
+            {r command getkeys zunionstore d 2147483647 a b}
+        assert_error "*Invalid arguments specified for command*" \
+            {r command getkeys sintercard 9223372036854775807 a}
+        assert_equal {} [r command getkeys eval x 2147483647 a]
+        assert_equal {a b} [r command getkeys eval x 2 a b]
+    }
 }
