@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "aof.h"
+#include "tier/tier.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -1206,6 +1207,7 @@ static int loadFile(const char *name, int last_file) {
         }
         serverAssert(!(fake->flags & CLIENT_BLOCKED));
         freeClientArgv(fake);
+        tierLoadingProgress(); /* a dataset bigger than maxmemory goes to flash as it loads */
         /* Inside a transaction nothing is final until its EXEC. */
         if (!(fake->flags & CLIENT_MULTI)) valid_up_to = r.pos;
     }
@@ -1512,7 +1514,7 @@ static int walkableEncoding(const robj *o) {
 
 static int writeKeyCommands(rio *r, sds key, robj *o, int dbid) {
     int ok;
-    if (!walkableEncoding(o)) {
+    if (o->cold || !walkableEncoding(o)) { /* a cold value: its stored RDB encoding */
         ok = writeRestoreCommand(r, key, o, dbid);
     } else if (o->type == OBJ_STRING) {
         ok = rioCountLine(r, '*', 3) && rioBulkString(r, "SET") && rioBulk(r, key, sdslen(key)) &&
@@ -1726,6 +1728,7 @@ static int startRewrite(void) {
     if (pipe(aof.cow_pipe) == -1) aof.cow_pipe[0] = aof.cow_pipe[1] = -1;
     if (aof.cow_pipe[0] != -1) fcntl(aof.cow_pipe[0], F_SETFL, O_NONBLOCK);
     fflush(NULL); /* nothing buffered twice */
+    tierForkBegin(); /* freed flash space is not reused while the child may read it */
     pid_t pid = fork();
     if (pid == 0) rewriteChildMain();
     if (pid == -1) {

@@ -74,6 +74,10 @@ static void (*timeout_replies[BLOCKED_NUM])(client *c);
 static client **heap;
 static size_t heap_len, heap_cap;
 
+/* server.c, next to call(): counts a blocked command that ends without running again.
+ * (Declared here until a header of server.c's command execution carries it.) */
+void updateStatsOnUnblock(client *c, int failed);
+
 /* While a command is re-run: the deadline it had, for blockForKeys to keep. */
 static mstime_t rerun_timeout;
 
@@ -465,6 +469,7 @@ int blockedClientMayTimeout(client *c) {
 void unblockClientOnTimeout(client *c) {
     if (!(c->flags & CLIENT_BLOCKED) || c->btype == BLOCKED_POSTPONE) return;
     replyToBlockedClientTimedOut(c);
+    updateStatsOnUnblock(c, 0); /* before unblockClient resets the command */
     c->flags &= ~CLIENT_PENDING_COMMAND;
     unblockClient(c, 1);
 }
@@ -472,6 +477,7 @@ void unblockClientOnTimeout(client *c) {
 void unblockClientOnError(client *c, const char *err_str) {
     if (!(c->flags & CLIENT_BLOCKED) || c->btype == BLOCKED_POSTPONE) return;
     addReplyError(c, err_str);
+    updateStatsOnUnblock(c, 1);
     c->flags &= ~CLIENT_PENDING_COMMAND;
     unblockClient(c, 1);
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <sys/time.h>
 
+#include "blocked.h"
 #include "commands.h"
 #include "db.h"
 #include "networking.h"
@@ -666,8 +667,9 @@ void clientUnblockCommand(client *c) {
         }
     }
     client *target = lookupClientByID((uint64_t)id);
-    /* Clients parked by CLIENT PAUSE are not blocked by a command: they stay. */
-    if (target == NULL || !(target->flags & CLIENT_BLOCKED) || target->btype == BLOCKED_POSTPONE) {
+    /* Only a wait that could time out may be cut short: clients parked by CLIENT PAUSE
+     * or waiting for tiering's reads stay (as in Valkey, the reply is then 0). */
+    if (target == NULL || !blockedClientMayTimeout(target)) {
         addReply(c, shared.czero);
         return;
     }

@@ -120,6 +120,7 @@ void expiretimeCommand(struct client *c) __attribute__((weak));
 void failoverCommand(struct client *c) __attribute__((weak));
 void fcallCommand(struct client *c) __attribute__((weak));
 void fcallRoCommand(struct client *c) __attribute__((weak));
+void flashDebugDemoteCommand(struct client *c) __attribute__((weak));
 void flushallCommand(struct client *c) __attribute__((weak));
 void flushdbCommand(struct client *c) __attribute__((weak));
 void functionCommand(struct client *c) __attribute__((weak));
@@ -220,6 +221,7 @@ void objectFreqCommand(struct client *c) __attribute__((weak));
 void objectHelpCommand(struct client *c) __attribute__((weak));
 void objectIdletimeCommand(struct client *c) __attribute__((weak));
 void objectRefcountCommand(struct client *c) __attribute__((weak));
+void objectTierCommand(struct client *c) __attribute__((weak));
 void persistCommand(struct client *c) __attribute__((weak));
 void pexpireCommand(struct client *c) __attribute__((weak));
 void pexpireatCommand(struct client *c) __attribute__((weak));
@@ -698,6 +700,8 @@ static keySpec fcall_keyspecs[] = {
     {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_KEYNUM, .fk.keynum = {0, 1, 1}}};
 static keySpec fcallRo_keyspecs[] = {
     {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_KEYNUM, .fk.keynum = {0, 1, 1}}};
+static keySpec flashDebugDemote_keyspecs[] = {
+    {.flags = CMD_KEY_RO, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
 static const char *const flushall_tips[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
 static const char *const flushdb_tips[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
 static const char *const functionDelete_tips[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
@@ -947,6 +951,9 @@ static keySpec objectIdletime_keyspecs[] = {
 static const char *const objectRefcount_tips[] = {"nondeterministic_output", NULL};
 static keySpec objectRefcount_keyspecs[] = {
     {.flags = CMD_KEY_RO, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static const char *const objectTier_tips[] = {"nondeterministic_output", NULL};
+static keySpec objectTier_keyspecs[] = {
+    {.flags = CMD_KEY_RO, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
 static serverCommand object_subcommands[] = {
     {.declared_name = "encoding", .proc = objectEncodingCommand, .arity = 3, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_READ|ACL_CATEGORY_SLOW, .tips = objectEncoding_tips,
      .key_specs = objectEncoding_keyspecs, .key_specs_num = 1, .subcommands = NULL,
@@ -962,6 +969,9 @@ static serverCommand object_subcommands[] = {
      .legacy_first = 2, .legacy_last = 2, .legacy_step = 1},
     {.declared_name = "refcount", .proc = objectRefcountCommand, .arity = 3, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_READ|ACL_CATEGORY_SLOW, .tips = objectRefcount_tips,
      .key_specs = objectRefcount_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 2, .legacy_last = 2, .legacy_step = 1},
+    {.declared_name = "tier", .proc = objectTierCommand, .arity = 3, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_READ|ACL_CATEGORY_SLOW, .tips = objectTier_tips,
+     .key_specs = objectTier_keyspecs, .key_specs_num = 1, .subcommands = NULL,
      .legacy_first = 2, .legacy_last = 2, .legacy_step = 1},
     {0}};
 static keySpec persist_keyspecs[] = {
@@ -1446,6 +1456,9 @@ serverCommand serverCommandTable[] = {
     {.declared_name = "fcall_ro", .proc = fcallRoCommand, .arity = -3, .flags = CMD_READONLY|CMD_NOSCRIPT|CMD_STALE|CMD_SKIP_MONITOR|CMD_NO_MANDATORY_KEYS|CMD_MOVABLE_KEYS, .acl_categories = ACL_CATEGORY_SLOW|ACL_CATEGORY_SCRIPTING, .tips = NULL,
      .key_specs = fcallRo_keyspecs, .key_specs_num = 1, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
+    {.declared_name = "flash.debug.demote", .proc = flashDebugDemoteCommand, .arity = 2, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_READ|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashDebugDemote_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
     {.declared_name = "flushall", .proc = flushallCommand, .arity = -1, .flags = CMD_WRITE, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_WRITE|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = flushall_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "db.h"
+#include "tier/tier.h"
 #include "blocked.h"
 #include "commands.h"
 #include "hashtable.h"
@@ -83,6 +84,7 @@ void initDatabases(void) {
         server.db[j].keys = hashtableCreate(&keysHashtableType);
         server.db[j].expires = hashtableCreate(&expiresHashtableType);
         server.db[j].id = j;
+        server.db[j].tier_id = j;
     }
 }
 
@@ -163,6 +165,10 @@ robj *lookupKey(serverDb *db, robj *key, int flags) {
         if (flags & LOOKUP_NOEXPIRE) expire_flags |= EXPIRE_AVOID_DELETE_EXPIRED;
         if (expireIfNeeded(db, key, expire_flags) != KEY_VALID) val = NULL;
     }
+    /* A cold value is read back first (tiering prepared most commands' keys already),
+     * and a value about to change drops its tier state. */
+    if (val && val->cold) val = tierLookupCold(db, val);
+    if (val && (flags & LOOKUP_WRITE)) objectNotifyChange(val);
     int count_stats = !(flags & (LOOKUP_NOSTATS | LOOKUP_WRITE));
     if (val) {
         if (lookupMayTouch(flags)) objectTouch(val);
@@ -223,6 +229,10 @@ static robj *dbInsert(serverDb *db, sds key, robj *val, long long expire) {
         int added = hashtableAdd(db->expires, o);
         serverAssert(added);
     }
+    if (o->cold) { /* RENAME / MOVE of a cold key */
+        db->cold_keys++;
+        tierColdEntryInserted(db, o);
+    }
     /* Clients blocked on this key (BLPOP, BZPOPMIN...) are served after the command. */
     signalKeyAsReadyByName(db, key, o->type);
     return o;
@@ -269,6 +279,8 @@ static robj *dbSetValue(serverDb *db, robj *key, robj *val, int keep_expire) {
         *eref = o;
     }
     signalDeletedKeyAsReadyByName(db, k, old->type);
+    if (old->cold) db->cold_keys--;
+    objectNotifyChange(old); /* out of the keyspace, even if referenced elsewhere */
     if (old->refcount > 1) decrRefCount(old);
     else dbFreeValue(old, server.lazyfree_lazy_server_del);
     return o;
@@ -276,6 +288,20 @@ static robj *dbSetValue(serverDb *db, robj *key, robj *val, int keep_expire) {
 
 robj *dbReplaceValue(serverDb *db, robj *key, robj *val) {
     return dbSetValue(db, key, val, 1);
+}
+
+void dbReplaceEntryObject(serverDb *db, robj *old, robj *replacement) {
+    sds k = objectGetKey(old);
+    void **ref = hashtableFindRef(db->keys, k);
+    serverAssert(ref && *ref == old);
+    *ref = replacement;
+    if (old->hasexpire) {
+        void **eref = hashtableFindRef(db->expires, k);
+        serverAssert(eref && *eref == old);
+        *eref = replacement;
+    }
+    db->cold_keys += replacement->cold;
+    db->cold_keys -= old->cold;
 }
 
 void setKey(client *c, serverDb *db, robj *key, robj **valref, int flags) {
@@ -318,6 +344,7 @@ robj *dbUnshareStringValue(serverDb *db, robj *key, robj *o) {
 /* The one place where values leaving the keyspace are freed: big ones go to the
  * lazy-free thread when async is set (UNLINK, lazyfree-lazy-*). */
 void dbFreeValue(robj *val, int async) {
+    objectNotifyChange(val); /* tier state is dropped here, on the main thread */
     if (async && lazyfreeFreeObjectIfBig(val)) return;
     decrRefCount(val);
 }
@@ -330,6 +357,7 @@ static robj *dbUnlinkEntry(serverDb *db, sds key) {
     robj *o = *ref;
     if (o->hasexpire) hashtableDelete(db->expires, key);
     hashtableTwoPhasePopDelete(db->keys, &pos);
+    if (o->cold) db->cold_keys--;
     signalDeletedKeyAsReadyByName(db, key, o->type);
     return o;
 }
@@ -442,10 +470,14 @@ long long emptyData(int dbnum, int flags, void(callback)(hashtable *)) {
     long long removed = 0;
     /* WATCHed keys must be signalled while the keys are still there. */
     signalFlushedDb(dbnum, flags & EMPTYDB_ASYNC);
+    tierBeforeFlush(dbnum);
     for (int j = start; j <= end; j++) {
         serverDb *db = &server.db[j];
         removed += hashtableSize(db->keys);
-        if ((flags & EMPTYDB_ASYNC) && lazyfreeFreeTablesIfBig(db->keys, db->expires)) {
+        /* Cold values are released on the main thread (their flash space is ours). */
+        int async = (flags & EMPTYDB_ASYNC) && db->cold_keys == 0;
+        db->cold_keys = 0;
+        if (async && lazyfreeFreeTablesIfBig(db->keys, db->expires)) {
             db->keys = hashtableCreate(&keysHashtableType);
             db->expires = hashtableCreate(&expiresHashtableType);
         } else {
@@ -500,10 +532,14 @@ int dbSwapDatabases(int id1, int id2) {
     a->expires = b->expires;
     a->avg_ttl = b->avg_ttl;
     a->expires_cursor = b->expires_cursor;
+    a->cold_keys = b->cold_keys;
+    a->tier_id = b->tier_id;
     b->keys = tmp.keys;
     b->expires = tmp.expires;
     b->avg_ttl = tmp.avg_ttl;
     b->expires_cursor = tmp.expires_cursor;
+    b->cold_keys = tmp.cold_keys;
+    b->tier_id = tmp.tier_id;
     /* Clients blocked on keys stay with their database index, like watchers. */
     scanDatabaseForReadyKeys(a);
     scanDatabaseForReadyKeys(b);

@@ -20,6 +20,8 @@ typedef struct serverDb {
     int id;
     long long avg_ttl;
     unsigned long expires_cursor; /* active expire cycle position */
+    unsigned long long cold_keys; /* entries whose value is on flash (tiering) */
+    int tier_id; /* names this keyspace in flash records; SWAPDB carries it along */
 } serverDb;
 
 /* Lookup flags. */
@@ -49,6 +51,9 @@ robj *dbAdd(serverDb *db, robj *key, robj *val);
  * An expire set on val beforehand (objectSetExpire) is kept. */
 int dbAddRDBLoad(serverDb *db, sds key, robj *val);
 robj *dbReplaceValue(serverDb *db, robj *key, robj *val); /* keeps the expire; key must exist */
+/* Tiering: the entry `old` becomes `replacement` (same key and expire; one of them
+ * cold). Nothing is freed, signalled or notified: the value is logically the same. */
+void dbReplaceEntryObject(serverDb *db, robj *old, robj *replacement);
 #define SETKEY_KEEPTTL 1
 #define SETKEY_NO_SIGNAL 2
 #define SETKEY_ALREADY_EXIST 4

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "evict.h"
+#include "tier/tier.h"
 #include "ae.h"
 #include "commands.h"
 #include "config.h"
@@ -459,12 +460,30 @@ static void trackExceededTime(int result) {
     }
 }
 
+/* With tiering, values move to flash from a watermark below maxmemory; keys are deleted
+ * (or commands refused) only when flash cannot take more. */
+static int tierEvictionResult(int *result) {
+    switch (tierEvict()) {
+    case TIER_EVICT_OK: *result = EVICT_OK; return 1;
+    case TIER_EVICT_RUNNING: *result = EVICT_RUNNING; return 1;
+    case TIER_EVICT_WAIT: *result = EVICT_WAIT; return 1;
+    default: return 0;
+    }
+}
+
 int performEvictions(void) {
     /* Every command comes here when maxmemory is set: the usual answer costs one read. */
-    if (!exceeded && (!server.maxmemory || zmalloc_used_memory() <= server.maxmemory)) return EVICT_OK;
+    size_t trigger = server.maxmemory;
+    size_t demote_at = tierDemotionThreshold();
+    if (demote_at) trigger = demote_at;
+    if (!exceeded && (!server.maxmemory || zmalloc_used_memory() <= trigger)) return EVICT_OK;
     if (!evictionAllowedNow()) return EVICT_OK; /* not measured: as if nothing was asked */
     size_t tofree;
     int result;
+    if (demote_at && tierEvictionResult(&result)) {
+        trackExceededTime(result == EVICT_OK ? EVICT_OK : EVICT_RUNNING);
+        return result;
+    }
     if (getMaxmemoryState(NULL, NULL, &tofree, NULL) == C_OK)
         result = EVICT_OK;
     else if (server.maxmemory_policy == MAXMEMORY_NO_EVICTION)

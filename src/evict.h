@@ -85,6 +85,7 @@ int evictionSelectVictims(evictionVictim *out, int max, const evictionSelectOpti
 #define EVICT_OK 0      /* under the limit, or nothing may be evicted now (loading, pause) */
 #define EVICT_RUNNING 1 /* still over, eviction goes on from a timer: commands may run */
 #define EVICT_FAIL 2    /* over the limit and nothing can be freed: deny-oom commands fail */
+#define EVICT_WAIT 3    /* over the limit, demotions to flash in flight: deny-oom commands wait */
 int performEvictions(void);
 
 /* 1 when the command must get the OOM error while performEvictions() says EVICT_FAIL:

@@ -894,17 +894,30 @@ size_t hashtableScan(hashtable *ht, size_t cursor, hashtableScanFunction fn, voi
  * ------------------------------------------------------------------------------------- */
 
 /* Copies up to max entries of a chain into dst; returns how many. */
+/* Entries of one chain looked at when sampling (chains are short: the rest is skipped). */
+#define SAMPLE_CHAIN_MAX 64
+
+/* Takes up to max entries of a chain, from a random place in it. Slots fill lowest
+ * first and chains grow at the tail, so older entries come first in a walk: taking the
+ * first ones would favour old entries over recent ones. */
 static unsigned collectChain(bucket *head, void **dst, unsigned max) {
-    unsigned got = 0;
-    for (bucket *b = head; b && got < max; b = isChained(b) ? childOf(b) : NULL) {
+    void *all[SAMPLE_CHAIN_MAX];
+    unsigned n = 0;
+    for (bucket *b = head; b && n < SAMPLE_CHAIN_MAX; b = isChained(b) ? childOf(b) : NULL) {
         unsigned bits = presence(b);
-        while (bits && got < max) {
+        while (bits && n < SAMPLE_CHAIN_MAX) {
             unsigned i = (unsigned)__builtin_ctz(bits);
             bits &= bits - 1;
-            dst[got++] = b->slots[i];
+            all[n++] = b->slots[i];
         }
     }
-    return got;
+    if (n <= max) {
+        memcpy(dst, all, n * sizeof(void *));
+        return n;
+    }
+    unsigned from = (unsigned)(random64() % n);
+    for (unsigned k = 0; k < max; k++) dst[k] = all[(from + k) % n];
+    return max;
 }
 
 unsigned hashtableSampleEntries(hashtable *ht, void **dst, unsigned count) {

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "info.h"
+#include "tier/tier.h"
 #include "ae.h"
 #include "aof.h"
 #include "blocked.h"
@@ -594,8 +595,11 @@ static sds infoKeyspace(sds info) {
         serverDb *db = &server.db[j];
         long long keys = db->keys ? (long long)hashtableSize(db->keys) : 0;
         long long vkeys = db->expires ? (long long)hashtableSize(db->expires) : 0;
-        if (keys || vkeys)
-            info = sdscatprintf(info, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", j, keys, vkeys, db->avg_ttl);
+        if (!keys && !vkeys) continue;
+        info = sdscatprintf(info, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld", j, keys, vkeys, db->avg_ttl);
+        /* With tiering on, the line also counts the keys whose value is on flash. */
+        if (tierEnabled()) info = sdscatprintf(info, ",cold=%llu", db->cold_keys);
+        info = sdscat(info, "\r\n");
     }
     return info;
 }
@@ -645,8 +649,13 @@ sds genValkeyInfoString(unsigned int sections) {
     int rendered = 0;
     for (int j = 0; j < infoSectionCount; j++) {
         if (!(sections & (1u << j))) continue;
-        if (rendered++) info = sdscat(info, "\r\n");
+        size_t before = sdslen(info);
+        if (rendered) info = sdscat(info, "\r\n");
+        size_t mark = sdslen(info);
         info = infoSections[j].render(info);
+        /* A registered section may have nothing to say (e.g. flash with tiering off). */
+        if (sdslen(info) == mark) sdssetlen(info, before), info[before] = '\0';
+        else rendered++;
     }
     return info;
 }

@@ -44,7 +44,7 @@ struct client;
 
 /* Adds a section rendered by `render`, which appends its "# Title\r\n" line and its
  * "field:value\r\n" lines to info and returns it. Call at start-up; the name must
- * outlive the server. Returns the section's bit, or 0 when the name is taken or the
+ * outlive the server. A renderer that appends nothing leaves the section out. Returns the section's bit, or 0 when the name is taken or the
  * table is full. */
 typedef sds (*infoSectionRenderer)(sds info);
 unsigned int infoRegisterSection(const char *name, infoSectionRenderer render, int flags);

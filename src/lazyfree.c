@@ -48,6 +48,7 @@ void lazyfreeRegisterEffortProc(int type, lazyfreeEffortProc proc) {
 }
 
 size_t lazyfreeFreeEffort(const robj *o) {
+    if (o->cold) return 1; /* its flash space is released on the main thread */
     if (o->type < OBJ_TYPE_MAX && effortProcs[o->type]) return effortProcs[o->type](o);
     return 1; /* a string is at most two allocations */
 }

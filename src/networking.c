@@ -36,6 +36,7 @@
 #include "evict.h"
 #include "hashtable.h"
 #include "networking.h"
+#include "tier/tier.h"
 #include "aof.h"
 #include "server.h"
 #include "util.h"
@@ -264,6 +265,7 @@ void freeClient(client *c) {
         }
     }
     if (c->flags & CLIENT_PENDING_RESUME) removeFromResumeQueue(c);
+    tierFreeClient(c);
     freeClientPubSubData(c);
     freeClientMultiState(c);
     if (c->flags & CLIENT_TRACKING) disableTracking(c);

@@ -135,8 +135,34 @@ static robj *objectNew(int type, int encoding, unsigned int lru, const objectPar
     o->encoding = encoding;
     o->lru = lru;
     o->refcount = 1;
+    o->cold = 0;
+    o->tiered = 0;
     objectWriteParts(o, p);
     return o;
+}
+
+static objectTierProc tier_cold_free_proc, tier_forget_proc;
+
+void objectRegisterTierProcs(objectTierProc cold_free, objectTierProc forget) {
+    tier_cold_free_proc = cold_free;
+    tier_forget_proc = forget;
+}
+
+void objectNotifyChange(robj *o) {
+    if (o->tiered && tier_forget_proc) tier_forget_proc(o);
+    o->tiered = 0;
+}
+
+robj *objectCreateCold(const robj *o, uint64_t loc) {
+    objectParts p = {.expire = objectGetExpire(o), .ptr = (void *)(uintptr_t)loc};
+    sds key = objectGetKey(o);
+    if (key) {
+        p.key = key;
+        p.keylen = sdslen(key);
+    }
+    robj *c = objectNew(o->type, o->encoding, o->lru, &p);
+    c->cold = 1;
+    return c;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -229,6 +255,7 @@ robj *objectSetKeyAndExpire(robj *val, sds key, long long expire) {
         return objectSetExpire(val, expire);
 
     if (val->refcount == 1) {
+        objectNotifyChange(val); /* the object moves */
         objectParts p = objectCurrentParts(val);
         p.key = key;
         p.keylen = keylen;
@@ -262,6 +289,7 @@ robj *objectSetExpire(robj *o, long long expire) {
     } else if (expire == -1) {
         return o;
     }
+    objectNotifyChange(o); /* reallocated below: the object moves */
     size_t used = objectUsedSize(o);
     size_t at = (size_t)((unsigned char *)objectExpireSlot(o) - (unsigned char *)o);
     if (expire != -1) {
@@ -282,6 +310,7 @@ robj *objectSetExpire(robj *o, long long expire) {
 
 robj *objectUnshareStringValue(robj *o) {
     serverAssert(o->type == OBJ_STRING);
+    objectNotifyChange(o); /* about to be written to */
     if (o->refcount == 1 && o->encoding == OBJ_ENCODING_RAW) return o;
     sds s;
     if (o->encoding == OBJ_ENCODING_INT) {
@@ -323,6 +352,11 @@ void objectRegisterSizeProc(int type, objectSizeProc proc) {
 }
 
 static void objectFreeValue(robj *o) {
+    if (o->cold) {
+        if (tier_cold_free_proc) tier_cold_free_proc(o);
+        return;
+    }
+    if (o->tiered) objectNotifyChange(o);
     if (o->type == OBJ_STRING) {
         if (o->encoding == OBJ_ENCODING_RAW) sdsfree(objectGetVal(o));
         return;

@@ -49,7 +49,8 @@
 #define LRU_BITS 24
 #define LRU_CLOCK_MAX ((1 << LRU_BITS) - 1)
 #define LRU_CLOCK_RESOLUTION 1000 /* ms */
-#define OBJ_SHARED_REFCOUNT ((1u << 29) - 1)
+#define OBJ_REFCOUNT_BITS 27
+#define OBJ_SHARED_REFCOUNT ((1u << OBJ_REFCOUNT_BITS) - 1)
 #define OBJ_REFCOUNT_MAX (OBJ_SHARED_REFCOUNT - 1)
 #define OBJ_SHARED_INTEGERS 10000
 #define OBJ_SHARED_BULKHDR_LEN 32
@@ -63,7 +64,9 @@ typedef struct serverObject {
     unsigned hasexpire : 1;
     unsigned haskey : 1;
     unsigned hasembval : 1;
-    unsigned refcount : 29;
+    unsigned cold : 1;   /* the value lives on flash: the pointer slot holds its location */
+    unsigned tiered : 1; /* tiering keeps state about this hot object (see objectNotifyChange) */
+    unsigned refcount : OBJ_REFCOUNT_BITS;
     /* Optional parts follow, see the layout above. */
 } robj;
 
@@ -175,6 +178,28 @@ robj *objectDup(const robj *o); /* NULL when the type has no dup proc */
 /* Memory of a collection payload for MEMORY USAGE: samples elements (0 = all). */
 typedef size_t (*objectSizeProc)(const robj *o, size_t samples);
 void objectRegisterSizeProc(int type, objectSizeProc proc);
+
+/* Tiering. A cold object keeps its type, logical encoding, LRU/LFU, expire and key; its
+ * pointer slot holds an opaque 64-bit flash location instead of the value, so nothing but
+ * the tier may read its value. Hot objects flagged `tiered` have state in the tier (a
+ * demotion in flight, or a clean copy on flash) that a change of the value, a move of
+ * the object or its release must drop: object.c and db.c call objectNotifyChange() on
+ * those paths. The tier registers the two procs at start-up. */
+typedef void (*objectTierProc)(robj *o);
+void objectRegisterTierProcs(objectTierProc cold_free, objectTierProc forget);
+static inline int objectIsCold(const robj *o) {
+    return o->cold;
+}
+static inline uint64_t objectColdLocation(const robj *o) {
+    return (uint64_t)(uintptr_t)objectGetVal(o);
+}
+static inline void objectSetColdLocation(robj *o, uint64_t loc) {
+    objectSetVal(o, (void *)(uintptr_t)loc);
+}
+void objectNotifyChange(robj *o); /* the value, or the object's address, is about to change */
+/* A new keyspace entry like o (type, encoding, LRU, expire, key) whose value is at loc on
+ * flash. o itself is left untouched (the caller frees it). */
+robj *objectCreateCold(const robj *o, uint64_t loc);
 
 /* Eviction policy bits of server.maxmemory_policy, numbered as in Valkey. LRU/LFU data in
  * robj->lru depends on them, and shared integers are not stored with LRU/LFU policies. */

@@ -17,8 +17,8 @@
  *
  * Head and tail are therefore always raw: pushes and pops never decompress.
  *
- * Insertion in the middle of a full node splits it, and adjacent small nodes are
- * merged after splits and range deletions when the result fits the fill limit.
+ * Insertion in the middle of a full node splits it, and the halves are merged with
+ * their outer neighbours when the result fits the fill limit. Deletions never merge.
  */
 #include "quicklist.h"
 
@@ -53,7 +53,9 @@ static const size_t ql_size_levels[] = {4096, 8192, 16384, 32768, 65536};
 /* The packed threshold may not approach the 4 GB a listpack can address. */
 #define PACKED_THRESHOLD_MAX ((1ULL << 32) - (1 << 20))
 
-/* 0: elements are "large" when they exceed what one node may hold (see qlIsLarge). */
+/* 0 (the default): elements are "large" when they exceed what one node may hold (see
+ * qlIsLarge). Any other value is a plain size cut-off, for tests. This is Valkey 8's
+ * rule: unlike Redis 7.0, 0 is not "1 GB" and 1 GB is a cut-off like any other. */
 static size_t packed_threshold = 0;
 
 static void qlPanic(const char *what, const char *file, int line) {
@@ -308,14 +310,6 @@ static quicklistNode *qlTryMerge(quicklist *ql, quicklistNode *a, quicklistNode 
     qlNodeUpdateSz(a);
     qlEnforceDepth(ql, a);
     return a;
-}
-
-/* Tries to merge node with its neighbours (the seams on both sides). */
-static void qlMergeAround(quicklist *ql, quicklistNode *node) {
-    if (!node) return;
-    quicklistNode *merged = qlTryMerge(ql, node->prev, node);
-    if (merged) node = merged;
-    qlTryMerge(ql, node, node->next);
 }
 
 /* Splits a raw packed node: it keeps elements [0, at) and the returned (unlinked) node
@@ -806,8 +800,8 @@ int quicklistDelRange(quicklist *ql, const long start, const long count) {
     unsigned long extent = (unsigned long)count;
     if (extent > ql->count - first_index) extent = ql->count - first_index;
 
-    /* The node left of the seam the deletion leaves behind. */
-    quicklistNode *left = off > 0 ? node : node->prev;
+    /* The nodes left on either side are not merged (as in Valkey): how many nodes a
+     * trimmed list keeps decides whether it can go back to a listpack encoding. */
     while (extent > 0) {
         quicklistNode *next = node->next;
         unsigned long del;
@@ -828,10 +822,6 @@ int quicklistDelRange(quicklist *ql, const long start, const long count) {
         node = next;
         off = 0;
     }
-    if (left)
-        qlMergeAround(ql, left);
-    else if (ql->head)
-        qlTryMerge(ql, ql->head, ql->head->next);
     return 1;
 }
 

@@ -39,6 +39,7 @@
 #include <lzf.h>
 
 #include "rdb.h"
+#include "tier/tier.h"
 #include "config.h"
 #include "crc64.h"
 #include "db.h"
@@ -272,6 +273,14 @@ static char load_error[RDB_ERROR_MAX];
 /* Keeps the first (innermost, most precise) description of a failure. */
 static void rdbCorrupt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void rdbCorrupt(const char *fmt, ...) {
+    if (load_error[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(load_error, sizeof(load_error), fmt, ap);
+    va_end(ap);
+}
+
+void rdbReportCorruption(const char *fmt, ...) {
     if (load_error[0]) return;
     va_list ap;
     va_start(ap, fmt);
@@ -907,7 +916,8 @@ void rdbSetValueCodec(int encoding, const rdbValueCodec *codec) {
 }
 
 int rdbGetObjectType(const robj *o) {
-    if (value_codecs[o->encoding]) return value_codecs[o->encoding]->object_type(o);
+    /* A cold value keeps its logical encoding: the mapping below holds for it too. */
+    if (!o->cold && value_codecs[o->encoding]) return value_codecs[o->encoding]->object_type(o);
     switch (o->type) {
     case OBJ_STRING: return RDB_TYPE_STRING;
     case OBJ_LIST:
@@ -1045,6 +1055,7 @@ static ssize_t rdbSaveHash(rio *r, robj *o) {
 ssize_t rdbSaveObject(rio *r, robj *o, robj *key, int dbid) {
     (void)key;
     (void)dbid;
+    if (o->cold) return tierSaveColdValue(r, o); /* the record holds this very encoding */
     if (value_codecs[o->encoding]) return value_codecs[o->encoding]->save(r, o);
     switch (o->type) {
     case OBJ_STRING: return rdbSaveStringObject(r, o);
@@ -1496,7 +1507,9 @@ static robj *rdbLoadModuleValue(int rdbtype, rio *r, sds key, int *error) {
     }
     robj *o = proc(r, (int)(moduleid & 1023), key, error);
     if (!o) {
-        if (!*error) *error = RDB_LOAD_ERR_OTHER;
+        /* A valid empty value is skipped like a native one; it still ends with its EOF. */
+        if (*error == RDB_LOAD_ERR_EMPTY_KEY && rdbLoadLen(r, NULL) == RDB_MODULE_OPCODE_EOF) return NULL;
+        if (!*error || *error == RDB_LOAD_ERR_EMPTY_KEY) *error = RDB_LOAD_ERR_OTHER;
         rdbCorrupt("Module type '%s' failed to load a value", name);
         return NULL;
     }
@@ -2019,6 +2032,11 @@ static int loadStoreKey(loadCtx *ctx, sds key, robj *val) {
         return 0;
     }
     serverDb *db = &server.db[ctx->dbid];
+    if (val->refcount != 1) { /* a shared integer (a small number stored as text) */
+        robj *own = objectDup(val);
+        decrRefCount(val);
+        val = own;
+    }
     if (ctx->expire != -1) val = objectSetExpire(val, ctx->expire);
     objectSetLRUOrLFU(val, ctx->lfu_freq, ctx->lru_idle, ctx->lru_clock, 1000);
     if (!dbAddRDBLoad(db, key, val)) {
@@ -2034,6 +2052,7 @@ static int loadStoreKey(loadCtx *ctx, sds key, robj *val) {
         dbAddRDBLoad(db, key, val);
     }
     stats->keys_loaded++;
+    tierLoadingProgress(); /* a dataset bigger than maxmemory goes to flash as it loads */
     return 0;
 }
 
@@ -2059,6 +2078,8 @@ static int loadKeyValue(loadCtx *ctx, int type) {
         sdsfree(key);
         return -1;
     }
+    /* A module type loader may carry the expire in the value (valkey-flash's ttl). */
+    if (ctx->expire == -1) ctx->expire = objectGetExpire(val);
     if (ctx->obs && ctx->obs->on_key) ctx->obs->on_key(ctx->obs->ud, ctx->dbid, key, type, val, ctx->expire);
     if (loadStoreKey(ctx, key, val) == -1) return -1;
     if (rdb_conf.key_load_delay) rdbKeyDelay(rdb_conf.key_load_delay);
@@ -2329,6 +2350,7 @@ int rdbSaveBackground(const char *filename, int rdbflags) {
     openChildInfoPipe();
     long long keys_total = dbTotalServerKeyCount();
     long long start = ustime();
+    tierForkBegin(); /* freed flash space is not reused while the child may read it */
     pid_t pid = fork();
     if (pid == 0) {
         prepareChild();

@@ -168,6 +168,9 @@ int rdbSkipChecksumValidation(void);
 void rdbSetSkipChecksumValidation(int skip);
 /* The last load failure: "<what failed>" (valid until the next failure). */
 const char *rdbLoadErrorMessage(void);
+/* For loaders outside this file (module types): records the failure, printf-style,
+ * unless a more precise one was recorded first. */
+void rdbReportCorruption(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rdbClearLoadError(void);
 
 /* Values whose encoding this file does not know (tiering's cold values, whose flash

@@ -43,6 +43,7 @@
 #include "propagate.h"
 #include "pubsub.h"
 #include "script.h"
+#include "tier/tier.h"
 #include "slowlog.h"
 #include "util.h"
 #include "version.h"
@@ -210,6 +211,7 @@ static long long serverCron(struct aeEventLoop *el, long long id, void *clientDa
     databasesCron();
     if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW);
     evictionCron();
+    tierCron();
     aofCron();
     /* rdbCron reaps whatever child there is: not an AOF rewrite (aofCron does). */
     if (rdbCron && server.child_type != CHILD_TYPE_AOF) rdbCron();
@@ -243,8 +245,10 @@ static void beforeSleep(struct aeEventLoop *el) {
         return;
     }
     if (server.active_expire_enabled) activeExpireCycle(ACTIVE_EXPIRE_CYCLE_FAST);
+    tierBeforeSleep(); /* completions, demotion, and this turn's I/O submitted */
     if (handleClientsBlockedOnKeys) handleClientsBlockedOnKeys();
     if (blockedBeforeSleep) blockedBeforeSleep();
+    tierSubmitIo(); /* after every command of this turn has queued its reads */
     /* The AOF is written (and with appendfsync always fsynced) before any reply. */
     aofBeforeSleep();
     handleClientsWithPendingWrites();
@@ -371,10 +375,20 @@ int processCommand(client *c) {
      * maxmemory; when nothing can be freed, commands that may grow memory are refused. */
     evictionClientMemoryChanged(c);
     if (c->flags & CLIENT_CLOSE_ASAP) return C_OK;
-    if (server.maxmemory && performEvictions() == EVICT_FAIL &&
-        (evictionCommandDeniedOnOOM(c) || scriptCommandDeniedOnOOM(c))) {
-        rejectCommandObject(c, shared.oomerr);
-        return C_OK;
+    if (server.maxmemory) {
+        int evict = performEvictions();
+        int denied = (evict == EVICT_FAIL || evict == EVICT_WAIT) &&
+                     (evictionCommandDeniedOnOOM(c) || scriptCommandDeniedOnOOM(c));
+        int queued = (c->flags & CLIENT_MULTI) && c->cmd->proc != execCommand;
+        if (denied && evict == EVICT_WAIT && !queued && !clientDeniesBlocking(c)) {
+            /* Demotions to flash are in flight: the writer waits for them, not an OOM. */
+            tierBlockForMemory(c);
+            return C_OK;
+        }
+        if (denied) {
+            rejectCommandObject(c, shared.oomerr);
+            return C_OK;
+        }
     }
     /* After a failed background save (stop-writes-on-bgsave-error), writes and PING fail. */
     if (rdbWritesDeniedByBgsaveError && rdbWritesDeniedByBgsaveError() && !mustObeyClient(c) &&
@@ -407,6 +421,14 @@ int processCommand(client *c) {
         addReply(c, shared.queued);
         return C_OK;
     }
+    /* Cold values the command reads come back from flash first; the client waits. */
+    sds tier_err = NULL;
+    int tier_prepared = tierPrepareCommand(c, &tier_err);
+    if (tier_prepared == TIER_PREPARE_BLOCKED) return C_OK;
+    if (tier_prepared == TIER_PREPARE_ERROR) {
+        rejectCommandSds(c, tier_err);
+        return C_OK;
+    }
     call(c, CMD_CALL_FULL);
     if (handleClientsBlockedOnKeys && !isProcessingEventsWhileBlocked()) handleClientsBlockedOnKeys();
     return C_OK;
@@ -423,6 +445,30 @@ static void feedMonitorsIfNeeded(client *c) {
     robj **argv = c->original_argv ? c->original_argv : c->argv;
     int argc = c->original_argv ? c->original_argc : c->argc;
     replicationFeedMonitors(c, server.monitors, c->db->id, argv, argc);
+}
+
+/* Counts a finished command once in INFO commandstats, the latency histogram, the
+ * slowlog and total_commands_processed, with the time of all its runs (c->duration). */
+static void recordCompletedCommand(client *c, serverCommand *cmd) {
+    long long duration = c->duration;
+    cmd->calls++;
+    cmd->microseconds += duration;
+    recordCommandLatency(cmd, duration);
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG) && server.slowlog_log_slower_than >= 0 &&
+        duration >= server.slowlog_log_slower_than)
+        slowlogPushCurrentCommand(c, cmd, duration);
+    server.stat_numcommands++;
+    c->commands_processed++;
+    c->duration = 0;
+}
+
+/* A blocked command that will not run again (timeout, CLIENT UNBLOCK, a forced
+ * unblock) is over: count it now. failed: it ended with an error reply. */
+void updateStatsOnUnblock(client *c, int failed) {
+    serverCommand *cmd = c->realcmd;
+    if (!cmd) return;
+    if (failed) cmd->failed_calls++;
+    recordCompletedCommand(c, cmd);
 }
 
 /* Error replies counted when the innermost call() began or ended. A command failed when
@@ -451,21 +497,19 @@ void call(client *c, int flags) {
     propagateCallEnd(c, flags, &pst);
     server.execution_nesting--;
     server.executing_client = prev_client;
-    c->duration = duration;
+    /* A command that blocks runs again when it is served: its runs add up. */
+    c->duration += duration;
     if (server.execution_nesting == 0) cycle_cmd_us += duration;
 
     if (server.stat_total_error_replies > call_error_mark) real_cmd->failed_calls++;
     call_error_mark = server.stat_total_error_replies;
-    real_cmd->calls++;
-    real_cmd->microseconds += duration;
-    recordCommandLatency(real_cmd, duration);
-    if (!(real_cmd->flags & CMD_SKIP_SLOWLOG) && server.slowlog_log_slower_than >= 0 &&
-        duration >= server.slowlog_log_slower_than)
-        slowlogPushCurrentCommand(c, real_cmd, duration);
+    /* The latency monitor samples the main thread's time, so every run counts. */
     latencyAddSampleIfNeeded((real_cmd->flags & CMD_FAST) ? "fast-command" : "command", duration / 1000);
-    feedMonitorsIfNeeded(c);
-    server.stat_numcommands++;
-    c->commands_processed++;
+    /* MONITOR shows a request once: when it first runs, even if it then blocks. */
+    if (!(flags & CMD_CALL_REPROCESSING) && !(c->flags & CLIENT_REPROCESSING_COMMAND)) feedMonitorsIfNeeded(c);
+    /* A blocked command is counted when it completes: on the run that serves it, or
+     * by updateStatsOnUnblock() when it times out or is unblocked. */
+    if (!(c->flags & CLIENT_BLOCKED)) recordCompletedCommand(c, real_cmd);
     /* The end of an execution unit: what it propagated goes to the AOF and replicas. */
     if (server.execution_nesting == 0) propagatePendingCommands();
 }
@@ -571,6 +615,8 @@ void listTypeRegister(void) __attribute__((weak));
 void hashTypeRegister(void) __attribute__((weak));
 void setTypeRegister(void) __attribute__((weak));
 void zsetTypeRegister(void) __attribute__((weak));
+void tierRegister(void) __attribute__((weak));
+void flashMigrateRegister(void) __attribute__((weak));
 void pubsubRegister(void) __attribute__((weak));
 void multiRegister(void) __attribute__((weak));
 void hllTypeRegister(void) __attribute__((weak));
@@ -583,7 +629,8 @@ static void registerSubsystems(void) {
     void (*const registrations[])(void) = {listTypeRegister, hashTypeRegister, setTypeRegister,
                                             zsetTypeRegister, pubsubRegister,   multiRegister,
                                             evictRegister,    hllTypeRegister,  rdbRegister,
-                                            scriptRegister,   aofRegister};
+                                            scriptRegister,   aofRegister,
+                                            tierRegister,     flashMigrateRegister};
     for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++)
         if (registrations[i]) registrations[i]();
 }
@@ -775,6 +822,7 @@ int main(int argc, char **argv) {
     if (server.daemonize || (server.pidfile && server.pidfile[0])) createPidFile();
     serverLog(LL_NOTICE, "Server initialized");
     infoRecordStartupMemory();
+    tierInit(); /* the flash file is open before data loads (loading demotes) */
     /* With appendonly yes the AOF is the dataset; the RDB is not loaded then. */
     if (!aofStartup() && loadDataFromDisk) loadDataFromDisk();
     if (server.ipfd_count > 0) serverLog(LL_NOTICE, "Ready to accept connections tcp");

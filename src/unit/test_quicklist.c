@@ -431,8 +431,9 @@ static void test_compression(void **state) {
         quicklistReleaseIterator(it);
         checkInvariants(ql);
         /* Shrinking to within the end zones leaves no node compressed. */
-        quicklistDelRange(ql, 2, (long)quicklistCount(ql) - 4);
-        assert_true(ql->len <= 2);
+        /* (Range deletions do not merge: keep 2 head elements and the last one.) */
+        quicklistDelRange(ql, 2, (long)quicklistCount(ql) - 3);
+        assert_int_equal(ql->len, 2);
         checkInvariants(ql);
         for (quicklistNode *node = ql->head; node; node = node->next)
             assert_false(quicklistNodeIsCompressed(node));
@@ -517,7 +518,23 @@ static void test_plain_nodes(void **state) {
     assert_false(QL_NODE_IS_PLAIN(ql->head));
     assert_true(QL_NODE_IS_PLAIN(ql->tail));
     quicklistRelease(ql);
+    /* Any non-zero threshold is a plain cut-off, 1 GB included (Valkey 8; Redis 7.0 took
+     * 0 and 1 GB as "the default"): a 9000-byte element then goes to a packed node of
+     * its own even though a fill -2 node holds 8 KB. 0 brings back the fill rule. */
+    static char over_node[9000];
+    assert_true(quicklistSetPackedThreshold((size_t)1 << 30));
+    ql = quicklistNew(-2, 0);
+    quicklistPushTail(ql, big, 100);
+    quicklistPushTail(ql, over_node, sizeof(over_node));
+    assert_int_equal(ql->len, 2);
+    assert_false(QL_NODE_IS_PLAIN(ql->tail));
+    assert_int_equal(ql->tail->count, 1);
+    quicklistRelease(ql);
     assert_true(quicklistSetPackedThreshold(0));
+    ql = quicklistNew(-2, 0);
+    quicklistPushTail(ql, over_node, sizeof(over_node));
+    assert_true(QL_NODE_IS_PLAIN(ql->head));
+    quicklistRelease(ql);
     assert_false(quicklistSetPackedThreshold((size_t)1 << 32));
     ql = quicklistNew(-2, 0);
     quicklistPushTail(ql, big, 100);
@@ -639,12 +656,28 @@ static void test_index_and_ranges(void **state) {
     checkInvariants(ql);
     quicklistRelease(ql);
 
-    /* Deleting the middle lets the two remaining halves merge back into one node. */
+    /* Range deletions never merge what is left (Valkey does not): the two halves stay
+     * two nodes, which keeps a trimmed list from turning back into a listpack. */
     ql = numbers(100, 0, 1000);
     assert_int_equal(ql->len, 10);
     assert_true(quicklistDelRange(ql, 50, 900));
-    assert_int_equal(ql->len, 1);
-    assert_int_equal(ql->head->count, 100);
+    assert_int_equal(ql->len, 2);
+    assert_int_equal(ql->head->count, 50);
+    assert_int_equal(ql->tail->count, 50);
+    checkInvariants(ql);
+    quicklistRelease(ql);
+    /* LTRIM 3 4 of a..j with fill 4: [abcd][efgh][ij] -> [d][e]. */
+    ql = numbers(4, 0, 10);
+    assert_int_equal(ql->len, 3);
+    assert_true(quicklistDelRange(ql, 0, 3));
+    assert_true(quicklistDelRange(ql, -5, 5));
+    assert_int_equal(ql->len, 2);
+    assert_int_equal(quicklistCount(ql), 2);
+    quicklistEntry first, second;
+    quicklistReleaseIterator(quicklistGetIteratorEntryAtIdx(ql, 0, &first));
+    quicklistReleaseIterator(quicklistGetIteratorEntryAtIdx(ql, 1, &second));
+    assert_int_equal(first.longval, 4);
+    assert_int_equal(second.longval, 5);
     checkInvariants(ql);
     quicklistRelease(ql);
     assert_int_equal(zmalloc_used_memory(), base);

@@ -379,6 +379,8 @@ proc ::th::run_with_new_server {binary config_name overrides extra_args keep_per
 # Retries on another port if the chosen one was taken in the meantime.
 proc ::th::spawn_server {binary config_name overrides extra_args} {
     set dir [file join $::th::root tests tmp "server.[pid].[incr ::th::server_serial]"]
+    # A directory left by an earlier run whose pid was the same holds stale logs.
+    file delete -force $dir
     file mkdir $dir
     set base [file join $::th::root tests assets $config_name]
     if {![file exists $base]} {

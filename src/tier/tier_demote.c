@@ -1,0 +1,328 @@
+/* tier_demote.c -- moving values from RAM to flash.
+ *
+ * A value is serialised with its RDB encoding (what DUMP and BGSAVE write) and appended
+ * to the flash store; it stays in RAM, usable, while the write is in flight. When the
+ * write lands, the keyspace entry is swapped for a cold object, unless the value was
+ * changed, moved or released meanwhile (objectNotifyChange dropped our entry: the record
+ * is then freed). A value promoted earlier and not changed since still has its record
+ * (a CLEAN entry): demoting it again is a swap, without a write.
+ *
+ * Who demotes: tierEvict() (performEvictions, before commands under maxmemory) and
+ * tierDemoteIfNeeded() (beforeSleep, so demotion goes on between commands), both above
+ * the watermark; tierLoadingProgress() while loading a dataset bigger than maxmemory;
+ * FLASH.DEBUG.DEMOTE for one key.
+ */
+#include <string.h>
+
+#include "tier.h"
+#include "tier_internal.h"
+#include "../adlist.h"
+#include "../blocked.h"
+#include "../db.h"
+#include "../evict.h"
+#include "../networking.h"
+#include "../rdb.h"
+#include "../rio.h"
+#include "../server.h"
+#include "../zmalloc.h"
+
+/* Victims picked per sampling round, and rounds per call before giving the loop back. */
+#define TIER_DEMOTE_BATCH 16
+#define TIER_DEMOTE_MAX_ROUNDS 64
+/* After finding nothing to demote, how long deletion or OOM take over before looking again. */
+#define TIER_EXHAUSTED_BACKOFF_MS 100
+/* Flush-and-wait passes while loading before giving up on a write that does not land. */
+#define TIER_LOAD_DRAIN_MAX_SPINS 1000
+
+/* ------------------------------------------------------------------------- */
+/* Which values may go                                                         */
+/* ------------------------------------------------------------------------- */
+
+static int tierTypeDemotable(const robj *o) {
+    switch (o->type) {
+    case OBJ_STRING: return o->encoding != OBJ_ENCODING_INT;
+    case OBJ_LIST:
+    case OBJ_SET:
+    case OBJ_ZSET:
+    case OBJ_HASH: return 1;
+    default: return 0; /* streams and module values stay in RAM */
+    }
+}
+
+/* Cheap checks before serialising: strings know their size; collections are checked
+ * once serialised. */
+static int tierDemotionCandidate(serverDb *db, robj *o, void *privdata) {
+    (void)db;
+    (void)privdata;
+    if (o->cold || o->refcount != 1 || !tierTypeDemotable(o)) return 0;
+    if (o->tiered) {
+        tierObjEntry *e = tierObjLookup(o);
+        if (e && e->kind == TIER_OBJ_DEMOTING) return 0;
+        return 1; /* a clean copy: free to demote */
+    }
+    if (o->type == OBJ_STRING && stringObjectLen(o) < tier_conf.min_value_size) return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Swapping an entry for its cold form                                         */
+/* ------------------------------------------------------------------------- */
+
+static void tierSwapToCold(serverDb *db, robj *o, flashLocation loc) {
+    robj *c = objectCreateCold(o, loc);
+    dbReplaceEntryObject(db, o, c);
+    decrRefCount(o);
+}
+
+static void tierReplyToDemoteWaiters(list *waiters, int ok) {
+    if (!waiters) return;
+    listNode *ln;
+    while ((ln = listFirst(waiters))) {
+        client *c = lookupClientByID((uint64_t)(uintptr_t)listNodeValue(ln));
+        listDelNode(waiters, ln);
+        if (!c || !(c->flags & CLIENT_BLOCKED) || c->btype != BLOCKED_TIERING) continue;
+        if (ok) addReply(c, shared.ok);
+        else addReplyError(c, "demotion cancelled: the value changed or the write failed");
+        unblockClient(c, 1);
+    }
+    listRelease(waiters);
+}
+
+/* The append of a demoted value completed. */
+static void tierDemotionWritten(void *privdata, int status, flashLocation loc) {
+    tierObjEntry *e = privdata;
+    tier.demote_inflight--;
+    tier.demote_inflight_bytes -= e->bytes;
+    tier.demote_inflight_ram -= e->ram;
+    if (e->orphan || status != FLASH_OK) {
+        if (status == FLASH_OK) tierFreeLocation(loc);
+        else if (status != FLASH_ERR_CLOSED) tier.stat_demotion_failures++;
+        tierReplyToDemoteWaiters(e->waiters, 0);
+        zfree(e);
+        tierWakeMemoryWaiters();
+        return;
+    }
+    robj *o = (robj *)(uintptr_t)e->obj;
+    void *popped;
+    hashtablePop(tier.objects, &e->obj, &popped);
+    o->tiered = 0;
+    if (dbFind(e->db, objectGetKey(o)) != o) { /* no longer this key's entry */
+        tierFreeLocation(loc);
+        tierReplyToDemoteWaiters(e->waiters, 0);
+        zfree(e);
+        return;
+    }
+    tierSwapToCold(e->db, o, loc);
+    tier.stat_demotions++;
+    tier.stat_demoted_bytes += e->bytes;
+    tierReplyToDemoteWaiters(e->waiters, 1);
+    zfree(e);
+    tierWakeMemoryWaiters();
+}
+
+static int tierAppendStatus(int status) {
+    if (status == FLASH_ERR_NOSPACE) {
+        tier.flash_full = 1;
+        return TIER_DEMOTE_NOSPACE;
+    }
+    if (status == FLASH_ERR_BUSY) return TIER_DEMOTE_BUSY;
+    return TIER_DEMOTE_REFUSED; /* too big, or the device failed: keep it in RAM */
+}
+
+/* Sampled collection elements when estimating the RAM a demotion gives back. */
+#define TIER_SIZE_SAMPLES 5
+
+/* RAM that swapping o for a cold object gives back: the value, less the pointer slot,
+ * header, expire and key the cold object keeps (the key and header stay anyway). */
+static size_t tierRamReleased(robj *o) {
+    size_t total = objectComputeSize(NULL, o, TIER_SIZE_SAMPLES, 0);
+    sds key = objectGetKey(o);
+    size_t kept = sizeof(robj) + sizeof(void *) + (o->hasexpire ? sizeof(long long) : 0) + (key ? sdslen(key) + 4 : 0);
+    return total > kept ? total - kept : 0;
+}
+
+/* Starts demoting o (a keyspace entry of db). A waiting client (FLASH.DEBUG.DEMOTE) is
+ * answered when the value is cold. */
+int tierDemoteKey(serverDb *db, robj *o, client *waiter) {
+    if (o->cold) return TIER_DEMOTE_ALREADY_COLD;
+    tierObjEntry *e = tierObjLookup(o);
+    if (e && e->kind == TIER_OBJ_CLEAN) {
+        flashLocation loc = e->loc;
+        void *popped;
+        hashtablePop(tier.objects, &e->obj, &popped);
+        zfree(e);
+        o->tiered = 0;
+        tierSwapToCold(db, o, loc);
+        tier.stat_demotions++;
+        tier.stat_clean_demotions++;
+        return TIER_DEMOTE_DONE;
+    }
+    if (e) { /* DEMOTING */
+        if (waiter) {
+            if (!e->waiters) e->waiters = listCreate();
+            listAddNodeTail(e->waiters, (void *)(uintptr_t)waiter->id);
+        }
+        return TIER_DEMOTE_IN_FLIGHT;
+    }
+    if (o->refcount != 1 || !tierTypeDemotable(o)) return TIER_DEMOTE_REFUSED;
+
+    rio r;
+    rioInitWithBuffer(&r, sdsempty());
+    if (rdbSaveObject(&r, o, NULL, db->id) == -1) {
+        sdsfree(rioBufferTake(&r));
+        return TIER_DEMOTE_REFUSED;
+    }
+    sds payload = rioBufferTake(&r);
+    e = zcalloc(sizeof(*e));
+    e->obj = (uint64_t)(uintptr_t)o;
+    e->db = db;
+    e->kind = TIER_OBJ_DEMOTING;
+    e->bytes = sdslen(payload);
+    e->ram = tierRamReleased(o);
+    sds key = objectGetKey(o);
+    int status = flashStoreAppend(tier.fs, db->tier_id, key, sdslen(key), payload, sdslen(payload),
+                                  ++tier.next_version, tierDemotionWritten, e);
+    sdsfree(payload);
+    if (status != FLASH_OK) {
+        zfree(e);
+        return tierAppendStatus(status);
+    }
+    tier.flash_full = 0;
+    hashtableAdd(tier.objects, e);
+    o->tiered = 1;
+    tier.demote_inflight++;
+    tier.demote_inflight_bytes += e->bytes;
+    tier.demote_inflight_ram += e->ram;
+    if (waiter) {
+        e->waiters = listCreate();
+        listAddNodeTail(e->waiters, (void *)(uintptr_t)waiter->id);
+    }
+    return TIER_DEMOTE_STARTED;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Demotion driven by memory                                                   */
+/* ------------------------------------------------------------------------- */
+
+size_t tierDemotionThreshold(void) {
+    if (!tierEnabled() || !server.maxmemory) return 0;
+    return (size_t)((long double)server.maxmemory * tier_conf.watermark / 100);
+}
+
+static int tierDemotionPolicy(void) {
+    if (server.maxmemory_policy & MAXMEMORY_FLAG_LFU) return MAXMEMORY_ALLKEYS_LFU;
+    if (server.maxmemory_policy == MAXMEMORY_ALLKEYS_RANDOM) return MAXMEMORY_ALLKEYS_RANDOM;
+    return MAXMEMORY_ALLKEYS_LRU;
+}
+
+/* Memory counted for eviction, less what the demotions in flight will release. */
+static size_t tierProjectedMemory(void) {
+    size_t logical = 0;
+    getMaxmemoryState(NULL, &logical, NULL, NULL);
+    return logical > tier.demote_inflight_ram ? logical - tier.demote_inflight_ram : 0;
+}
+
+/* Starts demotions until the projection is under the watermark, the in-flight budget is
+ * spent, or nothing more can go now. Returns 1 when flash is full or no victim is left. */
+static int tierDemoteToWatermark(void) {
+    size_t threshold = tierDemotionThreshold();
+    evictionSelectOptions opts = {.policy = tierDemotionPolicy(), .filter = tierDemotionCandidate};
+    int fruitless = 0; /* rounds in a row that started nothing */
+    for (int round = 0; round < TIER_DEMOTE_MAX_ROUNDS; round++) {
+        if (tierProjectedMemory() <= threshold) return 0;
+        if (tier.demote_inflight_bytes >= tier_conf.max_inflight) return 0;
+        evictionVictim victims[TIER_DEMOTE_BATCH];
+        int n = evictionSelectVictims(victims, TIER_DEMOTE_BATCH, &opts);
+        int started = 0;
+        for (int j = 0; j < n; j++) {
+            int rc = tierDemoteKey(victims[j].db, victims[j].val, NULL);
+            if (rc == TIER_DEMOTE_NOSPACE) return 1;
+            if (rc == TIER_DEMOTE_BUSY) return 0;
+            if (rc >= 0) started++;
+        }
+        /* Samples are random: when most keys are cold already, a round may find no hot
+         * value. Only many fruitless rounds in a row mean that none is left. */
+        fruitless = started ? 0 : fruitless + 1;
+    }
+    return fruitless == TIER_DEMOTE_MAX_ROUNDS;
+}
+
+static int tierMayDemoteNow(void) {
+    if (!tierEnabled() || !server.maxmemory) return 0;
+    if (isProcessingEventsWhileBlocked()) return 0;
+    if (server.pause_type != CLIENT_PAUSE_OFF && checkClientPauseTimeoutAndReturnIfPaused()) return 0;
+    return 1;
+}
+
+int tierEvict(void) {
+    if (!tierMayDemoteNow()) return TIER_EVICT_NONE;
+    /* Nothing was left to demote a moment ago: do not search again on every command. */
+    if (tier.demote_exhausted_until_ms > server.mstime && !tier.demote_inflight) return TIER_EVICT_NONE;
+    int exhausted = tierDemoteToWatermark();
+    if (exhausted) tier.demote_exhausted_until_ms = server.mstime + TIER_EXHAUSTED_BACKOFF_MS;
+    size_t logical = 0;
+    getMaxmemoryState(NULL, &logical, NULL, NULL);
+    if (logical <= server.maxmemory) return TIER_EVICT_OK;
+    if (tier.demote_inflight == 0) return exhausted ? TIER_EVICT_NONE : TIER_EVICT_RUNNING;
+    return tierProjectedMemory() <= server.maxmemory ? TIER_EVICT_RUNNING : TIER_EVICT_WAIT;
+}
+
+void tierDemoteIfNeeded(void) {
+    if (!tierMayDemoteNow() || server.loading) return;
+    if (tier.demote_exhausted_until_ms > server.mstime) return;
+    size_t logical = 0;
+    getMaxmemoryState(NULL, &logical, NULL, NULL);
+    if (logical > tierDemotionThreshold()) tierDemoteToWatermark();
+}
+
+/* ------------------------------------------------------------------------- */
+/* Writers waiting for memory                                                  */
+/* ------------------------------------------------------------------------- */
+
+void tierBlockForMemory(client *c) {
+    if (!tier.memory_waiters) tier.memory_waiters = listCreate();
+    listAddNodeTail(tier.memory_waiters, (void *)(uintptr_t)c->id);
+    tier.stat_memory_waits++;
+    blockClient(c, BLOCKED_TIERING, 0, 1);
+}
+
+/* After demotions land: the waiting writers run again (and wait again, or get the OOM
+ * error, if memory is still over the limit). */
+void tierWakeMemoryWaiters(void) {
+    if (!tier.memory_waiters || !listLength(tier.memory_waiters)) return;
+    if (tier.demote_inflight && tierProjectedMemory() > server.maxmemory) return;
+    listNode *ln;
+    while ((ln = listFirst(tier.memory_waiters))) {
+        client *c = lookupClientByID((uint64_t)(uintptr_t)listNodeValue(ln));
+        listDelNode(tier.memory_waiters, ln);
+        if (c && (c->flags & CLIENT_BLOCKED) && c->btype == BLOCKED_TIERING) unblockClientAndRetry(c);
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Loading                                                                     */
+/* ------------------------------------------------------------------------- */
+
+/* Called after each key loaded from an RDB or AOF: a dataset bigger than maxmemory is
+ * demoted as it loads. The event loop is not running, so we wait for the writes here. */
+void tierLoadingProgress(void) {
+    if (!tierEnabled() || !server.maxmemory) return;
+    size_t logical = 0;
+    getMaxmemoryState(NULL, &logical, NULL, NULL);
+    if (logical <= tierDemotionThreshold()) return;
+    evictionSelectOptions opts = {.policy = tierDemotionPolicy(), .filter = tierDemotionCandidate};
+    evictionVictim victims[TIER_DEMOTE_BATCH];
+    int n = evictionSelectVictims(victims, TIER_DEMOTE_BATCH, &opts);
+    for (int j = 0; j < n; j++) {
+        if (tierDemoteKey(victims[j].db, victims[j].val, NULL) == TIER_DEMOTE_NOSPACE) break;
+    }
+    flashStoreFlush(tier.fs, 1);
+    ioEngineSubmit(tier.io);
+    if (tier.demote_inflight_bytes >= tier_conf.max_inflight / 2 || logical > server.maxmemory) {
+        for (int spins = 0; tier.demote_inflight && spins < TIER_LOAD_DRAIN_MAX_SPINS; spins++) {
+            flashStoreFlush(tier.fs, 1);
+            ioEngineSubmit(tier.io);
+            ioEngineDrain(tier.io);
+        }
+    }
+}
