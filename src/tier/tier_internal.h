@@ -133,5 +133,8 @@ void tierWakeMemoryWaiters(void);
 
 /* tier_promote.c */
 robj *tierDecodeRecord(robj *cold, const unsigned char *val, size_t vlen);
+/* Reads the cold entry o of db with pread and swaps the value in (counted as a sync
+ * promotion); returns the hot entry, or NULL when the record cannot be read (logged). */
+robj *tierPromoteSync(struct serverDb *db, robj *o);
 
 #endif

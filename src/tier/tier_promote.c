@@ -273,6 +273,10 @@ static int tierRunningCommandNeedsNoValue(void) {
 
 robj *tierLookupCold(serverDb *db, robj *o) {
     if (tierRunningCommandNeedsNoValue()) return o;
+    return tierPromoteSync(db, o);
+}
+
+robj *tierPromoteSync(serverDb *db, robj *o) {
     robj *v = tierLoadColdValue(o);
     if (!v) {
         tier.stat_read_failures++;
