@@ -273,6 +273,10 @@ struct flashStore {
     fsCompaction cp;
     unsigned char *scratch; /* flashStoreReadSync's buffer */
     size_t scratch_cap;
+    /* Read-ahead window of flashStoreReadSyncAhead: file bytes [ahead_start, ahead_end). */
+    unsigned char *ahead;
+    size_t ahead_cap;
+    uint64_t ahead_start, ahead_end;
     flashStoreStats st; /* the counters; the rest is computed by flashStoreGetStats */
 };
 
@@ -903,6 +907,56 @@ int flashStoreRead(flashStore *fs, flashLocation loc, flashReadDone *cb, void *p
     return FLASH_OK;
 }
 
+/* Fills buf with size bytes of the file at start; 0 on success. */
+static int fsPreadAll(flashStore *fs, unsigned char *buf, uint64_t size, uint64_t start) {
+    uint64_t done = 0;
+    while (done < size) {
+        ssize_t n = pread(fs->fd, buf + done, size - done, (off_t)(start + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            fs->st.read_errors++;
+            return -1;
+        }
+        done += (uint64_t)n;
+    }
+    fs->st.bytes_read += size;
+    return 0;
+}
+
+int flashStoreReadSyncAhead(flashStore *fs, flashLocation loc, flashRecord *rec, size_t window) {
+    uint64_t start, size;
+    if (locCheck(fs, loc, &start, &size) != FLASH_OK) return FLASH_ERR_INVALID;
+    if (start < fs->ahead_start || start + size > fs->ahead_end) {
+        uint64_t want = roundUp(window > size ? window : size, FS_BLOCK);
+        if (start + want > fs->capacity) want = fs->capacity - start;
+        if (fs->ahead_cap < want) {
+            if (fs->ahead) ioEngineFreeBuffer(fs->ahead);
+            fs->mem_bytes -= fs->ahead_cap;
+            fs->ahead = ioEngineAllocBuffer(want);
+            fs->ahead_cap = want;
+            fs->mem_bytes += fs->ahead_cap;
+        }
+        fs->ahead_start = fs->ahead_end = 0;
+        if (fsPreadAll(fs, fs->ahead, want, start) != 0) return FLASH_ERR_IO;
+        fs->ahead_start = start;
+        fs->ahead_end = start + want;
+    }
+    if (fsDecodeAt(fs->ahead + (locOffset(loc) - fs->ahead_start), loc, rec) != FLASH_OK) {
+        fs->st.checksum_failures++;
+        return FLASH_ERR_CHECKSUM;
+    }
+    fs->st.records_read++;
+    return FLASH_OK;
+}
+
+void flashStoreReadAheadReset(flashStore *fs) {
+    if (fs->ahead) ioEngineFreeBuffer(fs->ahead);
+    fs->mem_bytes -= fs->ahead_cap;
+    fs->ahead = NULL;
+    fs->ahead_cap = 0;
+    fs->ahead_start = fs->ahead_end = 0;
+}
+
 int flashStoreReadSync(flashStore *fs, flashLocation loc, flashRecord *rec) {
     uint64_t start, size;
     if (locCheck(fs, loc, &start, &size) != FLASH_OK) return FLASH_ERR_INVALID;
@@ -913,17 +967,7 @@ int flashStoreReadSync(flashStore *fs, flashLocation loc, flashRecord *rec) {
         fs->scratch = ioEngineAllocBuffer(fs->scratch_cap);
         fs->mem_bytes += fs->scratch_cap;
     }
-    uint64_t done = 0;
-    while (done < size) {
-        ssize_t n = pread(fs->fd, fs->scratch + done, size - done, (off_t)(start + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            fs->st.read_errors++;
-            return FLASH_ERR_IO;
-        }
-        done += (uint64_t)n;
-    }
-    fs->st.bytes_read += size;
+    if (fsPreadAll(fs, fs->scratch, size, start) != 0) return FLASH_ERR_IO;
     if (fsDecodeAt(fs->scratch + (locOffset(loc) - start), loc, rec) != FLASH_OK) {
         fs->st.checksum_failures++;
         return FLASH_ERR_CHECKSUM;
@@ -1323,6 +1367,7 @@ void flashStoreClose(flashStore *fs) {
         zfree(op);
     }
     if (fs->cp.buf) ioEngineFreeBuffer(fs->cp.buf);
+    if (fs->ahead) ioEngineFreeBuffer(fs->ahead);
     if (fs->scratch) ioEngineFreeBuffer(fs->scratch);
     close(fs->fd);
     zfree(fs->segs);

@@ -116,6 +116,12 @@ int flashStoreRead(flashStore *fs, flashLocation loc, flashReadDone *cb, void *p
  * parent's ForkBegin and ForkEnd) and never closes the store. rec points into a scratch
  * buffer valid until the next call. */
 int flashStoreReadSync(flashStore *fs, flashLocation loc, flashRecord *rec);
+/* Like flashStoreReadSync, for a walk in ascending location order (saving a dataset):
+ * reads `window` bytes at a time and serves the next records from them. The window's
+ * bytes are not re-read, so use it only while the records read cannot change (a fork
+ * child, or the main thread in one synchronous pass), then call flashStoreReadAheadReset. */
+int flashStoreReadSyncAhead(flashStore *fs, flashLocation loc, flashRecord *rec, size_t window);
+void flashStoreReadAheadReset(flashStore *fs);
 /* The record is dead: its bytes count as garbage for compaction. */
 void flashStoreFree(flashStore *fs, flashLocation loc);
 

@@ -62,6 +62,11 @@ void tierBlockForMemory(struct client *c); /* TIER_EVICT_WAIT: retried after dem
 robj *tierLoadColdValue(robj *o);
 ssize_t tierSaveColdValue(struct rio *r, robj *o); /* the stored RDB encoding, copied */
 void tierForkBegin(void);                          /* before fork() of a child that saves */
+/* Saving a whole database: its cold entries are saved after the hot ones, sorted by
+ * location, between Begin and End, so their records are read sequentially. */
+void tierSortColdEntries(robj **entries, size_t n);
+void tierBulkSaveBegin(void);
+void tierBulkSaveEnd(void);
 void tierLoadingProgress(void);                    /* RDB/AOF load: demote within budget */
 
 /* ---- Event loop ---- */

@@ -17,6 +17,7 @@
  * Fork children and SAVE use tierSaveColdValue(), which copies the stored RDB encoding
  * into the output without decoding it.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -288,10 +289,36 @@ robj *tierPromoteSync(serverDb *db, robj *o) {
     return tierSwapToHot(db, o, v);
 }
 
+/* Bytes read at once while saving cold values in location order. */
+#define TIER_SAVE_READAHEAD (1024 * 1024)
+static int tier_bulk_save;
+
+static int tierColdLocationCompare(const void *a, const void *b) {
+    flashLocation la = flashLocationOffset(objectColdLocation(*(robj *const *)a));
+    flashLocation lb = flashLocationOffset(objectColdLocation(*(robj *const *)b));
+    return la < lb ? -1 : la > lb;
+}
+
+void tierSortColdEntries(robj **entries, size_t n) {
+    qsort(entries, n, sizeof(robj *), tierColdLocationCompare);
+}
+
+void tierBulkSaveBegin(void) {
+    tier_bulk_save = tier.fs != NULL;
+}
+
+void tierBulkSaveEnd(void) {
+    if (tier_bulk_save) flashStoreReadAheadReset(tier.fs);
+    tier_bulk_save = 0;
+}
+
 ssize_t tierSaveColdValue(rio *r, robj *o) {
     if (!tier.fs) return -1;
     flashRecord rec;
-    if (flashStoreReadSync(tier.fs, objectColdLocation(o), &rec) != FLASH_OK) {
+    flashLocation loc = objectColdLocation(o);
+    int status = tier_bulk_save ? flashStoreReadSyncAhead(tier.fs, loc, &rec, TIER_SAVE_READAHEAD)
+                                : flashStoreReadSync(tier.fs, loc, &rec);
+    if (status != FLASH_OK) {
         serverLog(LL_WARNING, "Tiering: the cold value of key '%s' could not be read from flash while saving",
                   objectGetKey(o));
         return -1;
