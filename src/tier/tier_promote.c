@@ -249,7 +249,7 @@ int tierPrepareCommand(client *c, sds *err) {
     }
     tierCollect tc = {.c = c, .w = NULL};
     if (c->cmd->proc == execCommand && (c->flags & CLIENT_MULTI)) multiForEachQueuedKey(c, tierCollectQueuedKey, &tc);
-    else tierCollectCommandKeys(&tc, c->cmd, c->argv, c->argc);
+    else if (c->db->cold_keys) tierCollectCommandKeys(&tc, c->cmd, c->argv, c->argc);
     if (!tc.w || tc.w->pending == 0) return TIER_PREPARE_RUN;
     tier.stat_blocked_commands++;
     blockClient(c, BLOCKED_TIERING, 0, 1);
