@@ -76,7 +76,6 @@ static size_t heap_len, heap_cap;
 
 /* server.c, next to call(): counts a blocked command that ends without running again.
  * (Declared here until a header of server.c's command execution carries it.) */
-void updateStatsOnUnblock(client *c, int failed);
 
 /* While a command is re-run: the deadline it had, for blockForKeys to keep. */
 static mstime_t rerun_timeout;

@@ -169,6 +169,9 @@ const char *commandFlagName(uint64_t flag);
 #define CMD_CALL_FULL (CMD_CALL_PROPAGATE)
 int processCommand(struct client *c); /* C_OK if the client may go on, C_ERR if it was freed */
 void call(struct client *c, int flags);
+/* A blocked command that will not run again (timeout, CLIENT UNBLOCK, error): its run
+ * is accounted for now, as a failure when `failed`. */
+void updateStatsOnUnblock(struct client *c, int failed);
 /* The error replies counted so far belong to a command already accounted for (a command
  * a script tried to run and was refused): the running call() does not fail because of them. */
 void callAttributeErrors(void);

@@ -298,7 +298,8 @@ static sds infoClients(sds info) {
                         "total_watched_keys:%lld\r\n"
                         "total_blocking_keys:%lld\r\n"
                         "total_blocking_keys_on_nokey:%lld\r\n",
-                        connected, server.maxclients, max_in, max_out, server.blocked_clients,
+                        connected, server.maxclients, max_in, max_out,
+                        server.blocked_clients + (long long)listLength(server.paused_clients), /* paused: blocked too */
                         server.tracking_clients, pubsub, multiWatchingClients(), blockedClientsInTimeoutTable(),
                         multiTotalWatchedKeys(), blocking_keys, blocking_keys_on_nokey);
 }

@@ -222,3 +222,16 @@ start_server {tags {"list"} overrides {list-max-listpack-size 4}} {
         assert_equal {b c} [r lrange l 0 -1]
     }
 }
+
+start_server {tags {"regressions"}} {
+    test {A client held by CLIENT PAUSE counts in blocked_clients} {
+        r client pause 5000 write
+        set rd [valkey_deferring_client]
+        $rd set paused 1
+        wait_for_condition 50 20 {[s blocked_clients] == 1} else { fail "the paused SET is not counted" }
+        r client unpause
+        assert_equal OK [$rd read]
+        assert_equal 0 [s blocked_clients]
+        $rd close
+    }
+}
