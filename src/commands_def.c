@@ -120,7 +120,62 @@ void expiretimeCommand(struct client *c) __attribute__((weak));
 void failoverCommand(struct client *c) __attribute__((weak));
 void fcallCommand(struct client *c) __attribute__((weak));
 void fcallRoCommand(struct client *c) __attribute__((weak));
+void flashBlmoveCommand(struct client *c) __attribute__((weak));
+void flashBlpopCommand(struct client *c) __attribute__((weak));
+void flashBrpopCommand(struct client *c) __attribute__((weak));
+void flashBzpopmaxCommand(struct client *c) __attribute__((weak));
+void flashBzpopminCommand(struct client *c) __attribute__((weak));
+void flashCompactionStatsCommand(struct client *c) __attribute__((weak));
+void flashCompactionTriggerCommand(struct client *c) __attribute__((weak));
+void flashConvertCommand(struct client *c) __attribute__((weak));
 void flashDebugDemoteCommand(struct client *c) __attribute__((weak));
+void flashDebugStateCommand(struct client *c) __attribute__((weak));
+void flashDelCommand(struct client *c) __attribute__((weak));
+void flashDrainCommand(struct client *c) __attribute__((weak));
+void flashGetCommand(struct client *c) __attribute__((weak));
+void flashHdelCommand(struct client *c) __attribute__((weak));
+void flashHexistsCommand(struct client *c) __attribute__((weak));
+void flashHgetCommand(struct client *c) __attribute__((weak));
+void flashHgetallCommand(struct client *c) __attribute__((weak));
+void flashHlenCommand(struct client *c) __attribute__((weak));
+void flashHsetCommand(struct client *c) __attribute__((weak));
+void flashLindexCommand(struct client *c) __attribute__((weak));
+void flashLinsertCommand(struct client *c) __attribute__((weak));
+void flashLlenCommand(struct client *c) __attribute__((weak));
+void flashLmoveCommand(struct client *c) __attribute__((weak));
+void flashLpopCommand(struct client *c) __attribute__((weak));
+void flashLpushCommand(struct client *c) __attribute__((weak));
+void flashLpushxCommand(struct client *c) __attribute__((weak));
+void flashLrangeCommand(struct client *c) __attribute__((weak));
+void flashLremCommand(struct client *c) __attribute__((weak));
+void flashLsetCommand(struct client *c) __attribute__((weak));
+void flashLtrimCommand(struct client *c) __attribute__((weak));
+void flashRpopCommand(struct client *c) __attribute__((weak));
+void flashRpoplpushCommand(struct client *c) __attribute__((weak));
+void flashRpushCommand(struct client *c) __attribute__((weak));
+void flashRpushxCommand(struct client *c) __attribute__((weak));
+void flashSetCommand(struct client *c) __attribute__((weak));
+void flashZaddCommand(struct client *c) __attribute__((weak));
+void flashZcardCommand(struct client *c) __attribute__((weak));
+void flashZcountCommand(struct client *c) __attribute__((weak));
+void flashZdiffstoreCommand(struct client *c) __attribute__((weak));
+void flashZincrbyCommand(struct client *c) __attribute__((weak));
+void flashZinterstoreCommand(struct client *c) __attribute__((weak));
+void flashZlexcountCommand(struct client *c) __attribute__((weak));
+void flashZpopmaxCommand(struct client *c) __attribute__((weak));
+void flashZpopminCommand(struct client *c) __attribute__((weak));
+void flashZrangeCommand(struct client *c) __attribute__((weak));
+void flashZrangebylexCommand(struct client *c) __attribute__((weak));
+void flashZrangebyscoreCommand(struct client *c) __attribute__((weak));
+void flashZrangestoreCommand(struct client *c) __attribute__((weak));
+void flashZrankCommand(struct client *c) __attribute__((weak));
+void flashZremCommand(struct client *c) __attribute__((weak));
+void flashZrevrangebylexCommand(struct client *c) __attribute__((weak));
+void flashZrevrangebyscoreCommand(struct client *c) __attribute__((weak));
+void flashZrevrankCommand(struct client *c) __attribute__((weak));
+void flashZscanCommand(struct client *c) __attribute__((weak));
+void flashZscoreCommand(struct client *c) __attribute__((weak));
+void flashZunionstoreCommand(struct client *c) __attribute__((weak));
 void flushallCommand(struct client *c) __attribute__((weak));
 void flushdbCommand(struct client *c) __attribute__((weak));
 void functionCommand(struct client *c) __attribute__((weak));
@@ -700,8 +755,122 @@ static keySpec fcall_keyspecs[] = {
     {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_KEYNUM, .fk.keynum = {0, 1, 1}}};
 static keySpec fcallRo_keyspecs[] = {
     {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_KEYNUM, .fk.keynum = {0, 1, 1}}};
+static keySpec flashBlmove_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}},
+    {.flags = CMD_KEY_RW|CMD_KEY_INSERT, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashBlpop_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {-2, 1, 0}}};
+static keySpec flashBrpop_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {-2, 1, 0}}};
+static keySpec flashBzpopmax_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {-2, 1, 0}}};
+static keySpec flashBzpopmin_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {-2, 1, 0}}};
+static const char *const flashCompactionStats_tips[] = {"nondeterministic_output", NULL};
+static keySpec flashConvert_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
 static keySpec flashDebugDemote_keyspecs[] = {
     {.flags = CMD_KEY_RO, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static const char *const flashDel_tips[] = {"request_policy:multi_shard", "response_policy:agg_sum", NULL};
+static keySpec flashDel_keyspecs[] = {
+    {.flags = CMD_KEY_RM|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {-1, 1, 0}}};
+static const char *const flashDrain_tips[] = {"nondeterministic_output", NULL};
+static keySpec flashGet_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashHdel_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashHexists_keyspecs[] = {
+    {.flags = CMD_KEY_RO, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashHget_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static const char *const flashHgetall_tips[] = {"nondeterministic_output_order", NULL};
+static keySpec flashHgetall_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashHlen_keyspecs[] = {
+    {.flags = CMD_KEY_RO, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashHset_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLindex_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLinsert_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_INSERT, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLlen_keyspecs[] = {
+    {.flags = CMD_KEY_RO, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLmove_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}},
+    {.flags = CMD_KEY_RW|CMD_KEY_INSERT, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLpop_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLpush_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_INSERT, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLpushx_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_INSERT, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLrange_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLrem_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLset_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashLtrim_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashRpop_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashRpoplpush_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}},
+    {.flags = CMD_KEY_RW|CMD_KEY_INSERT, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashRpush_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_INSERT, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashRpushx_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_INSERT, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashSet_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_UPDATE|CMD_KEY_VARIABLE_FLAGS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZadd_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZcard_keyspecs[] = {
+    {.flags = CMD_KEY_RO, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZcount_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZdiffstore_keyspecs[] = {
+    {.flags = CMD_KEY_OW|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}},
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_KEYNUM, .fk.keynum = {0, 1, 1}}};
+static keySpec flashZincrby_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZinterstore_keyspecs[] = {
+    {.flags = CMD_KEY_OW|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}},
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_KEYNUM, .fk.keynum = {0, 1, 1}}};
+static keySpec flashZlexcount_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZpopmax_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZpopmin_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrange_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrangebylex_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrangebyscore_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrangestore_keyspecs[] = {
+    {.flags = CMD_KEY_OW|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}},
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrank_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrem_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrevrangebylex_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrevrangebyscore_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZrevrank_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static const char *const flashZscan_tips[] = {"nondeterministic_output", NULL};
+static keySpec flashZscan_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZscore_keyspecs[] = {
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static keySpec flashZunionstore_keyspecs[] = {
+    {.flags = CMD_KEY_OW|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}},
+    {.flags = CMD_KEY_RO|CMD_KEY_ACCESS, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {2}, .find_keys_type = KSPEC_FK_KEYNUM, .fk.keynum = {0, 1, 1}}};
 static const char *const flushall_tips[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
 static const char *const flushdb_tips[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
 static const char *const functionDelete_tips[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
@@ -1456,8 +1625,173 @@ serverCommand serverCommandTable[] = {
     {.declared_name = "fcall_ro", .proc = fcallRoCommand, .arity = -3, .flags = CMD_READONLY|CMD_NOSCRIPT|CMD_STALE|CMD_SKIP_MONITOR|CMD_NO_MANDATORY_KEYS|CMD_MOVABLE_KEYS, .acl_categories = ACL_CATEGORY_SLOW|ACL_CATEGORY_SCRIPTING, .tips = NULL,
      .key_specs = fcallRo_keyspecs, .key_specs_num = 1, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
+    {.declared_name = "flash.blmove", .proc = flashBlmoveCommand, .arity = 6, .flags = CMD_WRITE|CMD_DENYOOM|CMD_BLOCKING, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_BLOCKING|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashBlmove_keyspecs, .key_specs_num = 2, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 2, .legacy_step = 1},
+    {.declared_name = "flash.blpop", .proc = flashBlpopCommand, .arity = -3, .flags = CMD_WRITE|CMD_BLOCKING, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_BLOCKING|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashBlpop_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = -2, .legacy_step = 1},
+    {.declared_name = "flash.brpop", .proc = flashBrpopCommand, .arity = -3, .flags = CMD_WRITE|CMD_BLOCKING, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_BLOCKING|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashBrpop_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = -2, .legacy_step = 1},
+    {.declared_name = "flash.bzpopmax", .proc = flashBzpopmaxCommand, .arity = -3, .flags = CMD_WRITE|CMD_BLOCKING|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_BLOCKING|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashBzpopmax_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = -2, .legacy_step = 1},
+    {.declared_name = "flash.bzpopmin", .proc = flashBzpopminCommand, .arity = -3, .flags = CMD_WRITE|CMD_BLOCKING|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_BLOCKING|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashBzpopmin_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = -2, .legacy_step = 1},
+    {.declared_name = "flash.compaction.stats", .proc = flashCompactionStatsCommand, .arity = 1, .flags = CMD_READONLY|CMD_ADMIN|CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS|ACL_CATEGORY_FLASH, .tips = flashCompactionStats_tips,
+     .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
+     .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
+    {.declared_name = "flash.compaction.trigger", .proc = flashCompactionTriggerCommand, .arity = 1, .flags = CMD_ADMIN|CMD_NOSCRIPT, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
+     .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
+    {.declared_name = "flash.convert", .proc = flashConvertCommand, .arity = 2, .flags = CMD_WRITE|CMD_DENYOOM, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_WRITE|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashConvert_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
     {.declared_name = "flash.debug.demote", .proc = flashDebugDemoteCommand, .arity = 2, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_READ|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
      .key_specs = flashDebugDemote_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.debug.state", .proc = flashDebugStateCommand, .arity = 1, .flags = CMD_READONLY|CMD_NO_AUTH|CMD_ALLOW_BUSY|CMD_LOADING|CMD_STALE|CMD_FAST, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
+     .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
+    {.declared_name = "flash.del", .proc = flashDelCommand, .arity = -2, .flags = CMD_WRITE, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_WRITE|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = flashDel_tips,
+     .key_specs = flashDel_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = -1, .legacy_step = 1},
+    {.declared_name = "flash.drain", .proc = flashDrainCommand, .arity = -1, .flags = CMD_ADMIN|CMD_NOSCRIPT, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS|ACL_CATEGORY_FLASH, .tips = flashDrain_tips,
+     .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
+     .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
+    {.declared_name = "flash.get", .proc = flashGetCommand, .arity = 2, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_STRING|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashGet_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.hdel", .proc = flashHdelCommand, .arity = -3, .flags = CMD_WRITE|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_HASH|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashHdel_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.hexists", .proc = flashHexistsCommand, .arity = 3, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_HASH|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashHexists_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.hget", .proc = flashHgetCommand, .arity = 3, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_HASH|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashHget_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.hgetall", .proc = flashHgetallCommand, .arity = 2, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_HASH|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = flashHgetall_tips,
+     .key_specs = flashHgetall_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.hlen", .proc = flashHlenCommand, .arity = 2, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_HASH|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashHlen_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.hset", .proc = flashHsetCommand, .arity = -4, .flags = CMD_WRITE|CMD_DENYOOM|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_HASH|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashHset_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.lindex", .proc = flashLindexCommand, .arity = 3, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLindex_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.linsert", .proc = flashLinsertCommand, .arity = 5, .flags = CMD_WRITE|CMD_DENYOOM, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLinsert_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.llen", .proc = flashLlenCommand, .arity = 2, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_LIST|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLlen_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.lmove", .proc = flashLmoveCommand, .arity = 5, .flags = CMD_WRITE|CMD_DENYOOM, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLmove_keyspecs, .key_specs_num = 2, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 2, .legacy_step = 1},
+    {.declared_name = "flash.lpop", .proc = flashLpopCommand, .arity = -2, .flags = CMD_WRITE|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLpop_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.lpush", .proc = flashLpushCommand, .arity = -3, .flags = CMD_WRITE|CMD_DENYOOM|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLpush_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.lpushx", .proc = flashLpushxCommand, .arity = -3, .flags = CMD_WRITE|CMD_DENYOOM|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLpushx_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.lrange", .proc = flashLrangeCommand, .arity = 4, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLrange_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.lrem", .proc = flashLremCommand, .arity = 4, .flags = CMD_WRITE, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLrem_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.lset", .proc = flashLsetCommand, .arity = 4, .flags = CMD_WRITE|CMD_DENYOOM, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLset_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.ltrim", .proc = flashLtrimCommand, .arity = 4, .flags = CMD_WRITE, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashLtrim_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.rpop", .proc = flashRpopCommand, .arity = -2, .flags = CMD_WRITE|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashRpop_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.rpoplpush", .proc = flashRpoplpushCommand, .arity = 3, .flags = CMD_WRITE|CMD_DENYOOM, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashRpoplpush_keyspecs, .key_specs_num = 2, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 2, .legacy_step = 1},
+    {.declared_name = "flash.rpush", .proc = flashRpushCommand, .arity = -3, .flags = CMD_WRITE|CMD_DENYOOM|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashRpush_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.rpushx", .proc = flashRpushxCommand, .arity = -3, .flags = CMD_WRITE|CMD_DENYOOM|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashRpushx_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.set", .proc = flashSetCommand, .arity = -3, .flags = CMD_WRITE|CMD_DENYOOM, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_STRING|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashSet_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zadd", .proc = flashZaddCommand, .arity = -4, .flags = CMD_WRITE|CMD_DENYOOM|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZadd_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zcard", .proc = flashZcardCommand, .arity = 2, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZcard_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zcount", .proc = flashZcountCommand, .arity = 4, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZcount_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zdiffstore", .proc = flashZdiffstoreCommand, .arity = -4, .flags = CMD_WRITE|CMD_DENYOOM|CMD_MOVABLE_KEYS, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZdiffstore_keyspecs, .key_specs_num = 2, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zincrby", .proc = flashZincrbyCommand, .arity = 4, .flags = CMD_WRITE|CMD_DENYOOM|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZincrby_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zinterstore", .proc = flashZinterstoreCommand, .arity = -4, .flags = CMD_WRITE|CMD_DENYOOM|CMD_MOVABLE_KEYS, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZinterstore_keyspecs, .key_specs_num = 2, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zlexcount", .proc = flashZlexcountCommand, .arity = 4, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZlexcount_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zpopmax", .proc = flashZpopmaxCommand, .arity = -2, .flags = CMD_WRITE|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZpopmax_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zpopmin", .proc = flashZpopminCommand, .arity = -2, .flags = CMD_WRITE|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZpopmin_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zrange", .proc = flashZrangeCommand, .arity = -4, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrange_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zrangebylex", .proc = flashZrangebylexCommand, .arity = -4, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrangebylex_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zrangebyscore", .proc = flashZrangebyscoreCommand, .arity = -4, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrangebyscore_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zrangestore", .proc = flashZrangestoreCommand, .arity = -5, .flags = CMD_WRITE|CMD_DENYOOM, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrangestore_keyspecs, .key_specs_num = 2, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 2, .legacy_step = 1},
+    {.declared_name = "flash.zrank", .proc = flashZrankCommand, .arity = -3, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrank_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zrem", .proc = flashZremCommand, .arity = -3, .flags = CMD_WRITE|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrem_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zrevrangebylex", .proc = flashZrevrangebylexCommand, .arity = -4, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrevrangebylex_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zrevrangebyscore", .proc = flashZrevrangebyscoreCommand, .arity = -4, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrevrangebyscore_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zrevrank", .proc = flashZrevrankCommand, .arity = -3, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZrevrank_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zscan", .proc = flashZscanCommand, .arity = -3, .flags = CMD_READONLY, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = flashZscan_tips,
+     .key_specs = flashZscan_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zscore", .proc = flashZscoreCommand, .arity = 3, .flags = CMD_READONLY|CMD_FAST, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZscore_keyspecs, .key_specs_num = 1, .subcommands = NULL,
+     .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.zunionstore", .proc = flashZunionstoreCommand, .arity = -4, .flags = CMD_WRITE|CMD_DENYOOM|CMD_MOVABLE_KEYS, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_SORTEDSET|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
+     .key_specs = flashZunionstore_keyspecs, .key_specs_num = 2, .subcommands = NULL,
      .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
     {.declared_name = "flushall", .proc = flushallCommand, .arity = -1, .flags = CMD_WRITE, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_WRITE|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = flushall_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,

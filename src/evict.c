@@ -124,6 +124,7 @@ static const configEnum maxmemory_policy_enum[] = {
 
 static const configDirective evict_configs[] = {
     {.name = "maxmemory",
+     .alias = "flash.cache-size-bytes", /* valkey-flash's name for the RAM of the hot tier */
      .type = CONFIG_TYPE_NUMERIC,
      .field = &server.maxmemory,
      .u.num = {.storage = CONFIG_NUM_ULONG_LONG, .format = CONFIG_FMT_MEMORY, .min = 0, .max = LLONG_MAX, .dflt = 0},

@@ -276,6 +276,8 @@ static unsigned long long tierHotKeys(void) {
     return keys - tierColdKeys();
 }
 
+sds flashCompatInfo(sds info); /* flash_cmds.c */
+
 /* The section exists only with tiering on, so INFO of a server without it is Valkey's. */
 static sds infoFlash(sds info) {
     if (!tierEnabled()) return info;
@@ -348,7 +350,7 @@ static sds infoFlash(sds info) {
                                                  : 0),
                         (unsigned long long)st.checksum_failures, (unsigned long long)st.read_errors,
                         (unsigned long long)st.write_errors, tier.stat_read_failures);
-    return info;
+    return flashCompatInfo(info); /* valkey-flash's field names (flash_cmds.c) */
 }
 
 /* ------------------------------------------------------------------------- */
