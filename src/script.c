@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "script.h"
+#include "tier/tier.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -264,6 +265,8 @@ static sds scriptRefusal(scriptRunCtx *ctx, serverCommand *cmd) {
     if (cmd->flags & CMD_NOSCRIPT) return sdsnew("This command is not allowed from script");
     if (verifyWriteAllowed(ctx, cmd, &err) != C_OK) return err;
     if (verifyMemoryAllowed(ctx, cmd, &err) != C_OK) return err;
+    /* Keys the script did not declare may still be cold: read them now, or fail. */
+    if (tierPromoteCommandKeysSync(ctx->c, &err) != C_OK) return err;
     return NULL;
 }
 

@@ -135,6 +135,12 @@ void zfree_usable(void *ptr, size_t *usable) {
 
 void zfree(void *ptr) { zfree_usable(ptr, NULL); }
 
+void *zmalloc_aligned(size_t alignment, size_t size) {
+    void *ptr = NULL;
+    if (posix_memalign(&ptr, alignment, size) != 0) ptr = NULL;
+    return orDie(trackNew(ptr, NULL), size);
+}
+
 void zlibc_free(void *ptr) { free(ptr); }
 
 char *zstrdup(const char *s) {

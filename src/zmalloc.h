@@ -33,6 +33,9 @@ void *ztrymalloc(size_t size);
 void *ztrycalloc(size_t size);
 void *ztryrealloc(void *ptr, size_t size);
 
+/* size bytes aligned to alignment (a power of two, multiple of sizeof(void *)), for
+ * O_DIRECT buffers; counted like any block, freed with zfree. */
+void *zmalloc_aligned(size_t alignment, size_t size);
 /* Like zmalloc, also reporting the usable size of the block (may exceed size). */
 void *zmalloc_usable(size_t size, size_t *usable);
 void *zcalloc_usable(size_t size, size_t *usable);

@@ -608,12 +608,10 @@ unsigned ioEngineQueued(const ioEngine *e) {
  * 8-aligned, so rounding (block + 8) up stays within the first IO_ENGINE_ALIGN bytes. */
 void *ioEngineAllocBuffer(size_t len) {
     if (len > SIZE_MAX - IO_ENGINE_ALIGN) return NULL;
-    char *block = zmalloc(len + IO_ENGINE_ALIGN);
-    uintptr_t p = ((uintptr_t)block + sizeof(void *) + IO_ENGINE_ALIGN - 1) & ~(uintptr_t)(IO_ENGINE_ALIGN - 1);
-    ((void **)p)[-1] = block;
-    return (void *)p;
+    /* Whole blocks: the usable size is then the length asked for (what callers count). */
+    return zmalloc_aligned(IO_ENGINE_ALIGN, (len + IO_ENGINE_ALIGN - 1) & ~(size_t)(IO_ENGINE_ALIGN - 1));
 }
 
 void ioEngineFreeBuffer(void *buf) {
-    if (buf) zfree(((void **)buf)[-1]);
+    zfree(buf);
 }

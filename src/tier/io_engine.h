@@ -80,9 +80,8 @@ void ioEngineDrain(ioEngine *e);
 unsigned ioEngineInFlight(const ioEngine *e);
 unsigned ioEngineQueued(const ioEngine *e);
 
-/* IO_ENGINE_ALIGN-aligned memory counted in used_memory. Until zmalloc has an aligned
- * allocator it costs len + IO_ENGINE_ALIGN, so prefer a few large buffers to many small
- * ones. Free only with ioEngineFreeBuffer (NULL is fine). */
+/* IO_ENGINE_ALIGN-aligned memory counted in used_memory, rounded up to whole blocks.
+ * Free only with ioEngineFreeBuffer (NULL is fine). */
 void *ioEngineAllocBuffer(size_t len);
 void ioEngineFreeBuffer(void *buf);
 

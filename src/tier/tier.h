@@ -38,6 +38,9 @@ int tierEnabled(void); /* a flash store is open and serving */
 #define TIER_PREPARE_ERROR 2   /* a cold value could not be read: *err is the reply */
 int tierPrepareCommand(struct client *c, sds *err);
 void tierFreeClient(struct client *c); /* freeClient: drop the client's wait state */
+/* Commands a script runs cannot wait: their cold keys are read synchronously first (and
+ * counted). C_ERR with *err (no "-ERR" prefix) when a value cannot be read. */
+int tierPromoteCommandKeysSync(struct client *c, sds *err);
 
 /* ---- Keyspace hooks (db.c) ---- */
 /* lookupKey found a cold value: returns it promoted (read synchronously, counted), the

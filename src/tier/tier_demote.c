@@ -222,29 +222,92 @@ static size_t tierProjectedMemory(void) {
     return logical > tier.demote_inflight_ram ? logical - tier.demote_inflight_ram : 0;
 }
 
+/* ---- Finding victims when sampling finds none ----
+ * With most keys cold, random samples rarely meet a hot value. Then a scan walks the
+ * keyspaces with a cursor kept between calls, a bounded number of buckets at a time; only
+ * a whole cycle over every database without a candidate means nothing is left to demote. */
+
+/* Buckets visited per scan step (each holds a few entries). */
+#define TIER_SCAN_BUCKETS_PER_STEP 1024
+
+typedef struct tierScanCollect {
+    serverDb *db;
+    evictionVictim *out;
+    int max, n;
+} tierScanCollect;
+
+static struct {
+    int dbid;
+    size_t cursor;
+    int barren_dbs; /* databases scanned whole in a row without a candidate */
+} tier_scan;
+
+static void tierScanEntry(void *privdata, void *entry) {
+    tierScanCollect *sc = privdata;
+    robj *o = entry;
+    if (sc->n >= sc->max || !tierDemotionCandidate(sc->db, o, NULL)) return;
+    for (int j = 0; j < sc->n; j++)
+        if (sc->out[j].val == o) return; /* a scan may return an entry twice */
+    sc->out[sc->n++] = (evictionVictim){.db = sc->db, .val = o};
+}
+
+/* Fills out[] with up to max candidates; returns how many, or -1 after a full cycle over
+ * every database found none. */
+static int tierScanForVictims(evictionVictim *out, int max) {
+    tierScanCollect sc = {.out = out, .max = max, .n = 0};
+    for (int step = 0; step < TIER_SCAN_BUCKETS_PER_STEP && sc.n < max; step++) {
+        if (tier_scan.dbid >= server.dbnum) tier_scan.dbid = 0;
+        sc.db = &server.db[tier_scan.dbid];
+        int found_before = sc.n;
+        if (hashtableSize(sc.db->keys)) tier_scan.cursor = hashtableScan(sc.db->keys, tier_scan.cursor, tierScanEntry, &sc);
+        else tier_scan.cursor = 0;
+        if (sc.n > found_before) tier_scan.barren_dbs = 0;
+        if (tier_scan.cursor == 0) { /* this database done: the next one */
+            tier_scan.dbid++;
+            if (sc.n == 0 && ++tier_scan.barren_dbs >= server.dbnum) {
+                tier_scan.barren_dbs = 0;
+                return -1;
+            }
+        }
+    }
+    return sc.n;
+}
+
+/* Starts demoting the victims; returns how many started, or -1 when flash is full, or
+ * -2 when the write buffers are busy (try again on the next turn). */
+static int tierDemoteVictims(evictionVictim *victims, int n) {
+    int started = 0;
+    for (int j = 0; j < n; j++) {
+        int rc = tierDemoteKey(victims[j].db, victims[j].val, NULL);
+        if (rc == TIER_DEMOTE_NOSPACE) return -1;
+        if (rc == TIER_DEMOTE_BUSY) return -2;
+        if (rc >= 0) started++;
+    }
+    return started;
+}
+
 /* Starts demotions until the projection is under the watermark, the in-flight budget is
  * spent, or nothing more can go now. Returns 1 when flash is full or no victim is left. */
-static int tierDemoteToWatermark(void) {
+static int tierDemoteToWatermark(int max_rounds) {
     size_t threshold = tierDemotionThreshold();
     evictionSelectOptions opts = {.policy = tierDemotionPolicy(), .filter = tierDemotionCandidate};
-    int fruitless = 0; /* rounds in a row that started nothing */
-    for (int round = 0; round < TIER_DEMOTE_MAX_ROUNDS; round++) {
+    int scan_done = 0; /* a round in this call had to scan, and the scan found nothing */
+    for (int round = 0; round < max_rounds; round++) {
         if (tierProjectedMemory() <= threshold) return 0;
         if (tier.demote_inflight_bytes >= tier_conf.max_inflight) return 0;
         evictionVictim victims[TIER_DEMOTE_BATCH];
         int n = evictionSelectVictims(victims, TIER_DEMOTE_BATCH, &opts);
-        int started = 0;
-        for (int j = 0; j < n; j++) {
-            int rc = tierDemoteKey(victims[j].db, victims[j].val, NULL);
-            if (rc == TIER_DEMOTE_NOSPACE) return 1;
-            if (rc == TIER_DEMOTE_BUSY) return 0;
-            if (rc >= 0) started++;
+        int started = tierDemoteVictims(victims, n);
+        if (started == 0) { /* sampling met only cold or unfit values: scan */
+            n = tierScanForVictims(victims, TIER_DEMOTE_BATCH);
+            if (n < 0) return 1;
+            started = tierDemoteVictims(victims, n);
+            scan_done = started == 0;
         }
-        /* Samples are random: when most keys are cold already, a round may find no hot
-         * value. Only many fruitless rounds in a row mean that none is left. */
-        fruitless = started ? 0 : fruitless + 1;
+        if (started == -1) return 1;
+        if (started == -2) return 0;
     }
-    return fruitless == TIER_DEMOTE_MAX_ROUNDS;
+    return max_rounds == 1 && scan_done;
 }
 
 static int tierMayDemoteNow(void) {
@@ -256,9 +319,10 @@ static int tierMayDemoteNow(void) {
 
 int tierEvict(void) {
     if (!tierMayDemoteNow()) return TIER_EVICT_NONE;
-    /* Nothing was left to demote a moment ago: do not search again on every command. */
-    if (tier.demote_exhausted_until_ms > server.mstime && !tier.demote_inflight) return TIER_EVICT_NONE;
-    int exhausted = tierDemoteToWatermark();
+    /* Nothing was left to demote a moment ago: look briefly (one round), not at length,
+     * since values promoted meanwhile may be demotable again. */
+    int rounds = tier.demote_exhausted_until_ms > server.mstime ? 1 : TIER_DEMOTE_MAX_ROUNDS;
+    int exhausted = tierDemoteToWatermark(rounds);
     if (exhausted) tier.demote_exhausted_until_ms = server.mstime + TIER_EXHAUSTED_BACKOFF_MS;
     size_t logical = 0;
     getMaxmemoryState(NULL, &logical, NULL, NULL);
@@ -272,7 +336,7 @@ void tierDemoteIfNeeded(void) {
     if (tier.demote_exhausted_until_ms > server.mstime) return;
     size_t logical = 0;
     getMaxmemoryState(NULL, &logical, NULL, NULL);
-    if (logical > tierDemotionThreshold()) tierDemoteToWatermark();
+    if (logical > tierDemotionThreshold()) tierDemoteToWatermark(TIER_DEMOTE_MAX_ROUNDS);
 }
 
 /* ------------------------------------------------------------------------- */

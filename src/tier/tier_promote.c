@@ -35,6 +35,9 @@
 #include "../util.h"
 #include "../zmalloc.h"
 
+/* The error of a command whose cold value cannot be read back (never wrong data). */
+#define TIER_READ_ERROR_REPLY "the cold value of this key could not be read from flash (checksum or I/O error)"
+
 /* ------------------------------------------------------------------------- */
 /* Decoding a record                                                           */
 /* ------------------------------------------------------------------------- */
@@ -101,7 +104,8 @@ static int tierCommandNeedsNoValue(const serverCommand *cmd) {
     return 0;
 }
 
-void setCommand(struct client *c); /* t_string.c */
+void setCommand(struct client *c);      /* t_string.c */
+void flashSetCommand(struct client *c); /* flash_cmds.c */
 
 /* SET reads the old value only for GET and IFEQ: otherwise it overwrites. */
 static int tierSetReadsValue(robj **argv, int argc) {
@@ -113,6 +117,7 @@ static int tierSetReadsValue(robj **argv, int argc) {
 
 static int tierKeyNeedsValue(const serverCommand *cmd, robj **argv, int argc, uint64_t flags) {
     if (cmd->proc == setCommand) return tierSetReadsValue(argv, argc);
+    if (cmd->proc == flashSetCommand) return 0; /* no GET option: always an overwrite */
     if ((flags & (CMD_KEY_OW | CMD_KEY_RM)) && !(flags & CMD_KEY_ACCESS)) return 0;
     return 1;
 }
@@ -161,7 +166,7 @@ static void tierReadLanded(void *privdata, int status, const flashRecord *rec) {
             tier.stat_read_failures++;
             serverLog(LL_WARNING, "Tiering: the cold value of key '%s' (db %d) could not be read from flash: %s",
                       rd->key, rd->db->id, status == FLASH_OK ? "corrupt record" : flashStoreStrError(status));
-            error = "-ERR the cold value of this key could not be read from flash (checksum or I/O error)";
+            error = "-ERR " TIER_READ_ERROR_REPLY;
         }
     }
     for (int j = 0; j < rd->nwaiters; j++) tierWakeReader(&rd->waiters[j], error);
@@ -208,6 +213,7 @@ typedef struct tierCollect {
 static void tierCollectKey(tierCollect *tc, serverDb *db, robj *key) {
     robj *o = dbFind(db, objectGetVal(key));
     if (!o || !o->cold) return;
+    if (keyIsExpired(db, key)) return; /* the command's lookup deletes it: nothing to read */
     if (!tc->w) {
         tc->w = tierClientState(tc->c);
         tc->w->token = ++tier.next_token;
@@ -260,6 +266,26 @@ int tierPrepareCommand(client *c, sds *err) {
 /* Synchronous paths                                                           */
 /* ------------------------------------------------------------------------- */
 
+int tierPromoteCommandKeysSync(client *c, sds *err) {
+    if (!tierEnabled() || !c->db->cold_keys || tierCommandNeedsNoValue(c->cmd)) return C_OK;
+    getKeysResult result;
+    initGetKeysResult(&result);
+    int n = getKeysFromCommandWithSpecs(c->cmd, c->argv, c->argc, GET_KEYSPEC_DEFAULT, &result);
+    int rc = C_OK;
+    for (int j = 0; j < n && rc == C_OK; j++) {
+        if (!tierKeyNeedsValue(c->cmd, c->argv, c->argc, result.keys[j].flags)) continue;
+        robj *key = c->argv[result.keys[j].pos];
+        robj *o = dbFind(c->db, objectGetVal(key));
+        if (!o || !o->cold || keyIsExpired(c->db, key)) continue;
+        if (!tierPromoteSync(c->db, o)) {
+            *err = sdsnew(TIER_READ_ERROR_REPLY);
+            rc = C_ERR;
+        }
+    }
+    getKeysFreeResult(&result);
+    return rc;
+}
+
 robj *tierLoadColdValue(robj *o) {
     if (!tier.fs) return NULL;
     flashRecord rec;
@@ -267,13 +293,31 @@ robj *tierLoadColdValue(robj *o) {
     return tierDecodeRecord(o, rec.val, rec.vlen);
 }
 
-static int tierRunningCommandNeedsNoValue(void) {
+/* Whether the running command reads the value of the cold entry o: not for commands
+ * that only look at keys, nor when every place o's key takes among the command's keys
+ * is an overwrite or a deletion (SET over a cold key, a STORE destination). A key the
+ * key specs do not name (a script's undeclared key, SORT BY) is read. */
+static int tierRunningCommandReads(robj *o) {
     client *c = server.executing_client;
-    return c && c->cmd && tierCommandNeedsNoValue(c->cmd);
+    if (!c || !c->cmd) return 1;
+    if (tierCommandNeedsNoValue(c->cmd)) return 0;
+    sds name = objectGetKey(o);
+    getKeysResult result;
+    initGetKeysResult(&result);
+    int n = getKeysFromCommandWithSpecs(c->cmd, c->argv, c->argc, GET_KEYSPEC_DEFAULT, &result);
+    int named = 0, reads = 0;
+    for (int j = 0; j < n && !reads; j++) {
+        robj *arg = c->argv[result.keys[j].pos];
+        if (!sdsEncodedObject(arg) || sdscmp(objectGetVal(arg), name) != 0) continue;
+        named = 1;
+        reads = tierKeyNeedsValue(c->cmd, c->argv, c->argc, result.keys[j].flags);
+    }
+    getKeysFreeResult(&result);
+    return !named || reads;
 }
 
 robj *tierLookupCold(serverDb *db, robj *o) {
-    if (tierRunningCommandNeedsNoValue()) return o;
+    if (!tierRunningCommandReads(o)) return o;
     return tierPromoteSync(db, o);
 }
 

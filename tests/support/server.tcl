@@ -244,6 +244,7 @@ proc ::th::write_config {path config} {
 # --- start_server -----------------------------------------------------------------------
 
 proc start_server {options {code {}}} {
+    # Tags may come quoted together, {"a b"}: that is the two tags a and b.
     set tags {}
     set overrides {}
     set config_name default.conf
@@ -252,7 +253,7 @@ proc start_server {options {code {}}} {
     set binary $::opt(server_binary)
     dict for {key value} $options {
         switch -exact -- $key {
-            tags { set tags $value }
+            tags { set tags [concat {*}$value] }
             overrides { set overrides $value }
             config { set config_name $value }
             keep_persistence { set keep_persistence $value }
@@ -283,6 +284,16 @@ proc start_server {options {code {}}} {
 
 # Blocks whose own tags are excluded are not started at all.
 proc ::th::block_skip_reason {tags} {
+    # With --tags, a block none of whose tags (its own and its enclosing blocks') is
+    # allowed is not started either: its tests would all be skipped.
+    if {[llength $::opt(allow_tags)] > 0} {
+        set all [concat [::th::current_tags] $tags]
+        set allowed 0
+        foreach tag $::opt(allow_tags) {
+            if {$tag in $all} { set allowed 1 }
+        }
+        if {!$allowed} { return "no tag among: $::opt(allow_tags)" }
+    }
     foreach tag $tags {
         if {$tag in $::opt(deny_tags)} {
             return "tag $tag is excluded"

@@ -157,7 +157,7 @@ proc skip {reason} {
 
 # Runs code with extra tags applied to the tests inside.
 proc tags {tags code} {
-    lappend ::th::tags_stack $tags
+    lappend ::th::tags_stack [concat {*}$tags] ;# {"a b"} is the two tags a and b
     set rc [catch {uplevel 1 $code} value options]
     set ::th::tags_stack [lrange $::th::tags_stack 0 end-1]
     return -options $options $value
