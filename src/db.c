@@ -326,6 +326,7 @@ robj *setKeyFromArgv(client *c, serverDb *db, robj *key, int argidx, int flags) 
 
 robj *dbUnshareStringValue(serverDb *db, robj *key, robj *o) {
     serverAssert(o->type == OBJ_STRING);
+    objectNotifyChange(o); /* written in place next (e.g. PFCOUNT's cache on a read lookup) */
     if (o->refcount == 1 && o->encoding == OBJ_ENCODING_RAW) return o;
     sds k = keySds(key);
     void **ref = hashtableFindRef(db->keys, k);

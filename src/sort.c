@@ -308,8 +308,10 @@ static void sortGenericCommand(client *c, int readonly) {
         sortby = NULL;
     }
     /* As in Valkey, SORT leaves a sorted set in the skiplist encoding. */
-    if (sortval && sortval->type == OBJ_ZSET && sortval->encoding == OBJ_ENCODING_LISTPACK)
+    if (sortval && sortval->type == OBJ_ZSET && sortval->encoding == OBJ_ENCODING_LISTPACK) {
+        objectNotifyChange(sortval); /* changed in place by a read */
         zsetConvert(sortval, OBJ_ENCODING_SKIPLIST);
+    }
 
     long vectorlen = 0;
     if (sortval) {

@@ -68,8 +68,11 @@ static int tierDemotionCandidate(serverDb *db, robj *o, void *privdata) {
 /* Swapping an entry for its cold form                                         */
 /* ------------------------------------------------------------------------- */
 
-static void tierSwapToCold(serverDb *db, robj *o, flashLocation loc) {
+/* The cold object says which representation its record holds (record_encoding): the
+ * value in RAM may have been converted since, the logical value being the same. */
+static void tierSwapToCold(serverDb *db, robj *o, flashLocation loc, int record_encoding) {
     robj *c = objectCreateCold(o, loc);
+    c->encoding = record_encoding;
     dbReplaceEntryObject(db, o, c);
     decrRefCount(o);
 }
@@ -112,7 +115,7 @@ static void tierDemotionWritten(void *privdata, int status, flashLocation loc) {
         zfree(e);
         return;
     }
-    tierSwapToCold(e->db, o, loc);
+    tierSwapToCold(e->db, o, loc, e->encoding);
     tier.stat_demotions++;
     tier.stat_demoted_bytes += e->bytes;
     tierReplyToDemoteWaiters(e->waiters, 1);
@@ -148,11 +151,12 @@ int tierDemoteKey(serverDb *db, robj *o, client *waiter) {
     tierObjEntry *e = tierObjLookup(o);
     if (e && e->kind == TIER_OBJ_CLEAN) {
         flashLocation loc = e->loc;
+        int record_encoding = e->encoding;
         void *popped;
         hashtablePop(tier.objects, &e->obj, &popped);
         zfree(e);
         o->tiered = 0;
-        tierSwapToCold(db, o, loc);
+        tierSwapToCold(db, o, loc, record_encoding);
         tier.stat_demotions++;
         tier.stat_clean_demotions++;
         return TIER_DEMOTE_DONE;
@@ -177,6 +181,7 @@ int tierDemoteKey(serverDb *db, robj *o, client *waiter) {
     e->obj = (uint64_t)(uintptr_t)o;
     e->db = db;
     e->kind = TIER_OBJ_DEMOTING;
+    e->encoding = o->encoding;
     e->bytes = sdslen(payload);
     e->ram = tierRamReleased(o);
     sds key = objectGetKey(o);

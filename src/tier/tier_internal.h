@@ -46,6 +46,8 @@ typedef struct tierObjEntry {
     struct serverDb *db;
     int kind;
     int orphan;        /* DEMOTING whose object changed: drop the record when written */
+    int encoding;      /* the object's encoding when its record was made: the record holds
+                        * that representation, so a conversion since voids it */
     flashLocation loc; /* CLEAN: the copy on flash */
     size_t bytes;      /* DEMOTING: serialised size, counted in flight */
     size_t ram;        /* DEMOTING: RAM the swap will give back (estimate) */

@@ -62,6 +62,7 @@ robj *tierDecodeRecord(robj *cold, const unsigned char *val, size_t vlen) {
 /* Swaps the cold entry o of db for the hot value v; the record stays as a clean copy. */
 static robj *tierSwapToHot(serverDb *db, robj *o, robj *v) {
     flashLocation loc = objectColdLocation(o);
+    int record_encoding = o->encoding; /* loading may pick another encoding than the record's */
     robj *h = objectSetKeyAndExpire(v, objectGetKey(o), objectGetExpire(o));
     h->lru = o->lru;
     dbReplaceEntryObject(db, o, h);
@@ -72,6 +73,7 @@ static robj *tierSwapToHot(serverDb *db, robj *o, robj *v) {
     e->db = db;
     e->kind = TIER_OBJ_CLEAN;
     e->loc = loc;
+    e->encoding = record_encoding;
     hashtableAdd(tier.objects, e);
     h->tiered = 1;
     return h;
