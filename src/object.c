@@ -625,6 +625,7 @@ size_t objectComputeSize(robj *key, robj *o, size_t samples, int dbid) {
     (void)key;
     (void)dbid;
     size_t size = objectAllocSize(o);
+    if (o->cold) return size; /* the value is on flash: only the entry is in RAM */
     if (o->type == OBJ_STRING) {
         if (o->encoding == OBJ_ENCODING_RAW) size += sdsAllocSize(objectGetVal(o));
     } else if (o->type < OBJ_TYPE_MAX && sizeProcs[o->type]) {

@@ -58,6 +58,8 @@ static int tierDemotionCandidate(serverDb *db, robj *o, void *privdata) {
     if (o->tiered) {
         tierObjEntry *e = tierObjLookup(o);
         if (e && e->kind == TIER_OBJ_DEMOTING) return 0;
+        /* Promoted in this loop turn: the clients that waited for it have not run yet. */
+        if (e && e->born == tier.loop_iteration) return 0;
         return 1; /* a clean copy: free to demote */
     }
     if (o->type == OBJ_STRING && stringObjectLen(o) < tier_conf.min_value_size) return 0;
@@ -278,6 +280,45 @@ static int tierScanForVictims(evictionVictim *out, int max) {
     return sc.n;
 }
 
+/* ---- Clean copies first when the keyspace is mostly cold ----
+ * Then random samples of the keyspace mostly meet cold values, and the hot ones are
+ * mostly values promoted and unchanged since: sampling those directly (their tier
+ * entries) finds victims at once, and demoting them costs no write. */
+
+/* Below this share of hot keys, clean copies are sampled before the keyspace. */
+#define TIER_MOSTLY_COLD_HOT_SHARE 0.25
+#define TIER_CLEAN_SAMPLES 16
+
+static int tierKeyspaceMostlyCold(void) {
+    unsigned long long keys = 0, cold = 0;
+    for (int j = 0; j < server.dbnum; j++) {
+        keys += hashtableSize(server.db[j].keys);
+        cold += server.db[j].cold_keys;
+    }
+    return keys && (double)(keys - cold) < TIER_MOSTLY_COLD_HOT_SHARE * (double)keys;
+}
+
+/* Up to max clean victims, the most idle of a sample first. */
+static int tierSampleCleanVictims(evictionVictim *out, int max) {
+    if (!hashtableSize(tier.objects)) return 0;
+    void *samples[TIER_CLEAN_SAMPLES];
+    unsigned got = hashtableSampleEntries(tier.objects, samples, TIER_CLEAN_SAMPLES);
+    int n = 0;
+    for (unsigned j = 0; j < got && n < max; j++) {
+        tierObjEntry *e = samples[j];
+        robj *o = (robj *)(uintptr_t)e->obj;
+        if (e->kind != TIER_OBJ_CLEAN || !tierDemotionCandidate(e->db, o, NULL)) continue;
+        if (dbFind(e->db, objectGetKey(o)) != o) continue; /* SWAPDB moved it */
+        int k = n++;
+        while (k > 0 && estimateObjectIdleTime(out[k - 1].val) < estimateObjectIdleTime(o)) {
+            out[k] = out[k - 1];
+            k--;
+        }
+        out[k] = (evictionVictim){.db = e->db, .val = o};
+    }
+    return n;
+}
+
 /* Starts demoting the victims; returns how many started, or -1 when flash is full, or
  * -2 when the write buffers are busy (try again on the next turn). */
 static int tierDemoteVictims(evictionVictim *victims, int n) {
@@ -301,7 +342,9 @@ static int tierDemoteToWatermark(int max_rounds) {
         if (tierProjectedMemory() <= threshold) return 0;
         if (tier.demote_inflight_bytes >= tier_conf.max_inflight) return 0;
         evictionVictim victims[TIER_DEMOTE_BATCH];
-        int n = evictionSelectVictims(victims, TIER_DEMOTE_BATCH, &opts);
+        int n = 0;
+        if (tierKeyspaceMostlyCold()) n = tierSampleCleanVictims(victims, TIER_DEMOTE_BATCH / 2);
+        if (n == 0) n = evictionSelectVictims(victims, TIER_DEMOTE_BATCH, &opts);
         int started = tierDemoteVictims(victims, n);
         if (started == 0) { /* sampling met only cold or unfit values: scan */
             n = tierScanForVictims(victims, TIER_DEMOTE_BATCH);

@@ -51,6 +51,7 @@ typedef struct tierObjEntry {
     flashLocation loc; /* CLEAN: the copy on flash */
     size_t bytes;      /* DEMOTING: serialised size, counted in flight */
     size_t ram;        /* DEMOTING: RAM the swap will give back (estimate) */
+    uint64_t born;     /* CLEAN: loop iteration of the promotion (its readers run then) */
     struct list *waiters; /* DEMOTING: clients of FLASH.DEBUG.DEMOTE (ids), or NULL */
 } tierObjEntry;
 
@@ -95,6 +96,7 @@ typedef struct tierRuntime {
     hashtable *objects, *reads, *aliases;
     pthread_t main_thread;
     uint64_t next_version, next_token;
+    uint64_t loop_iteration; /* event-loop turns, counted at the end of beforeSleep */
     size_t demote_inflight_bytes; /* serialised bytes being written */
     size_t demote_inflight_ram;   /* RAM those writes will give back */
     unsigned long demote_inflight;

@@ -74,6 +74,7 @@ static robj *tierSwapToHot(serverDb *db, robj *o, robj *v) {
     e->kind = TIER_OBJ_CLEAN;
     e->loc = loc;
     e->encoding = record_encoding;
+    e->born = tier.loop_iteration;
     hashtableAdd(tier.objects, e);
     h->tiered = 1;
     return h;
@@ -88,7 +89,7 @@ static const char *const tier_novalue_commands[] = {
     "type",     "exists",    "ttl",        "pttl",        "expiretime",      "pexpiretime",     "expire",
     "pexpire",  "expireat",  "pexpireat",  "persist",     "del",             "unlink",          "rename",
     "renamenx", "move",      "touch",      "object|encoding", "object|freq", "object|idletime",
-    "object|refcount", "object|tier", "flash.debug.demote", NULL};
+    "object|refcount", "object|tier", "flash.debug.demote", "memory|usage", NULL};
 #define TIER_NOVALUE_MAX 32
 static serverCommand *novalue_cmds[TIER_NOVALUE_MAX];
 static int novalue_count = -1;

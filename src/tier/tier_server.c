@@ -176,7 +176,7 @@ static void tierIoReady(aeEventLoop *el, int fd, void *data, int mask) {
 
 void tierBeforeSleep(void) {
     if (!tierEnabled()) return;
-    ioEngineProcessCompletions(tier.io);
+    if (ioEngineInFlight(tier.io)) ioEngineProcessCompletions(tier.io);
     tierDemoteIfNeeded();
     tierWakeMemoryWaiters();
 }
@@ -185,6 +185,7 @@ void tierSubmitIo(void) {
     if (!tierEnabled()) return;
     flashStoreFlush(tier.fs, 0);
     ioEngineSubmit(tier.io);
+    tier.loop_iteration++;
 }
 
 void tierForkBegin(void) {
