@@ -2,11 +2,13 @@
 # Installs what building and testing valkey-server needs on Debian 12, then builds.
 # Runs apt-get only for packages that are missing, so it is cheap to re-run.
 #   sh utils/setup.sh          build dependencies + test tools, then `make`
+#   sh utils/setup.sh --bench  the same, plus what utils/bench/tiering.sh needs (fio, gnuplot)
 set -e
 cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential pkg-config libjemalloc-dev liburing-dev liblua5.1-0-dev lua-cjson lua-bitop libssl-dev \
 liblzf-dev libcmocka-dev tcl tcllib redis-server redis-tools python3 python3-redis netcat-openbsd"
+[ "$1" = --bench ] && PACKAGES="$PACKAGES fio gnuplot-nox"
 
 missing=""
 for p in $PACKAGES; do
