@@ -213,7 +213,7 @@ int tierDemoteKey(serverDb *db, robj *o, client *waiter) {
 
 size_t tierDemotionThreshold(void) {
     if (!tierEnabled() || !server.maxmemory) return 0;
-    return (size_t)((long double)server.maxmemory * tier_conf.watermark / 100);
+    return (size_t)(server.maxmemory / 100 * (unsigned long long)tier_conf.watermark); /* every command: no FP */
 }
 
 static int tierDemotionPolicy(void) {
