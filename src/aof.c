@@ -262,9 +262,13 @@ static int dirExists(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A file (not a directory) in the way is an error too: ENOTDIR, as Valkey reports it. */
 static int makeDirIfMissing(const char *path) {
-    if (mkdir(path, 0755) == -1 && errno != EEXIST) return -1;
-    return 0;
+    if (mkdir(path, 0755) == 0) return 0;
+    if (errno != EEXIST) return -1;
+    if (dirExists(path)) return 0;
+    errno = ENOTDIR;
+    return -1;
 }
 
 /* A rename or a new file is durable once its directory is fsynced. */

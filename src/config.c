@@ -983,6 +983,22 @@ static int includeConfigFile(const char *pattern, configLoadError *e) {
     return ok;
 }
 
+/* A multi-argument directive given one quoted argument in a file or on the command line
+ * (`save "900 1"`, `--save "900 1"`) takes it split up, quotes honoured, as Valkey does. */
+static int configSetLineArgs(const configDirective *d, sds *argv, int argc, const char **err) {
+    if (!(d->flags & CONFIG_FLAG_MULTI_ARG) || argc != 1 || sdslen(argv[0]) == 0)
+        return configSetArgs(d, argv, argc, err);
+    int split_argc;
+    sds *split = sdssplitargs(argv[0], &split_argc);
+    if (!split) {
+        *err = "Unbalanced quotes in configuration line";
+        return 0;
+    }
+    int ok = configSetArgs(d, split, split_argc, err);
+    sdsfreesplitres(split, split_argc);
+    return ok;
+}
+
 /* Applies one parsed line. Returns 0 with e->err set (and e->line when the error is
  * in an included file) on error. */
 static int applyConfigLine(sds *argv, int argc, configLoadError *e) {
@@ -993,7 +1009,7 @@ static int applyConfigLine(sds *argv, int argc, configLoadError *e) {
         err = "Bad directive or wrong number of arguments";
     } else if (!(config_table[idx]->flags & CONFIG_FLAG_MULTI_ARG) && argc != 2) {
         err = "wrong number of arguments";
-    } else if (configSetArgs(config_table[idx], argv + 1, argc - 1, &err)) {
+    } else if (configSetLineArgs(config_table[idx], argv + 1, argc - 1, &err)) {
         return 1;
     }
     e->err = sdsnew(err);

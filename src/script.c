@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "script.h"
+#include "aof.h"
 #include "tier/tier.h"
 #include "commands.h"
 #include "config.h"
@@ -140,13 +141,22 @@ static int isScriptRunningCommand(serverCommand *cmd, int *is_function) {
     return *is_function || p == evalCommand || p == evalRoCommand || p == evalshaCommand || p == evalshaRoCommand;
 }
 
-int scriptCommandDeniedOnOOM(client *c) {
+/* The command flags c's script declared (shebang or function), or 0 when it declared none. */
+static uint64_t scriptDeclaredCmdFlags(client *c) {
     int is_function;
     uint64_t flags;
     if (!c->cmd || !isScriptRunningCommand(c->cmd, &is_function)) return 0;
     int found = is_function ? fcallGetCommandFunctionFlags(c, &flags) : evalGetCommandScriptFlags(c, &flags);
     if (!found || (flags & SCRIPT_FLAG_EVAL_COMPAT_MODE)) return 0;
-    return (scriptFlagsToCmdFlags(c->cmd->flags, flags) & CMD_DENYOOM) != 0;
+    return scriptFlagsToCmdFlags(c->cmd->flags, flags);
+}
+
+int scriptCommandDeniedOnOOM(client *c) {
+    return (scriptDeclaredCmdFlags(c) & CMD_DENYOOM) != 0;
+}
+
+int scriptCommandMayWrite(client *c) {
+    return (scriptDeclaredCmdFlags(c) & CMD_WRITE) != 0;
 }
 
 int scriptGetDeclaredKeys(client *c, getKeysResult *result) {
@@ -162,8 +172,18 @@ static int usedMemoryOverLimit(void) {
     return server.maxmemory && getMaxmemoryState(NULL, NULL, NULL, NULL) != C_OK;
 }
 
+/* Why writes are refused now: a failed BGSAVE (stop-writes-on-bgsave-error) or an AOF
+ * write or fsync error. */
+enum { DISK_WRITES_OK, DISK_ERROR_RDB, DISK_ERROR_AOF };
+
 static int writesDeniedByDiskError(void) {
-    return rdbWritesDeniedByBgsaveError && rdbWritesDeniedByBgsaveError();
+    if (rdbWritesDeniedByBgsaveError && rdbWritesDeniedByBgsaveError()) return DISK_ERROR_RDB;
+    if (aofWritesDeniedByError()) return DISK_ERROR_AOF;
+    return DISK_WRITES_OK;
+}
+
+static sds aofErrorForWrites(void) {
+    return sdscatfmt(sdsempty(), "-MISCONF Errors writing to the AOF file: %s", aofWriteErrorString());
 }
 
 int scriptPrepareForRun(scriptRunCtx *ctx, client *engine_client, client *caller, const char *funcname,
@@ -175,10 +195,17 @@ int scriptPrepareForRun(scriptRunCtx *ctx, client *engine_client, client *caller
 
     if (!compat) {
         if (!(script_flags & SCRIPT_FLAG_NO_WRITES)) {
-            if (writesDeniedByDiskError() && !obey) {
+            int disk_error = obey ? DISK_WRITES_OK : writesDeniedByDiskError();
+            if (disk_error == DISK_ERROR_RDB) {
                 addReplyError(caller, "-MISCONF Valkey is configured to save RDB snapshots, but it's currently "
                                       "unable to persist to disk. Writable scripts are blocked. Use 'no-writes' "
                                       "flag for read only scripts.");
+                return C_ERR;
+            }
+            if (disk_error == DISK_ERROR_AOF) {
+                sds e = aofErrorForWrites();
+                addReplyError(caller, e);
+                sdsfree(e);
                 return C_ERR;
             }
             if (ro) {
@@ -237,9 +264,14 @@ static int verifyWriteAllowed(scriptRunCtx *ctx, serverCommand *cmd, sds *err) {
         return C_ERR;
     }
     if (!(cmd->flags & CMD_WRITE) || (ctx->flags & SCRIPT_RUN_WRITE_DIRTY)) return C_OK;
-    if (writesDeniedByDiskError()) {
+    int disk_error = writesDeniedByDiskError();
+    if (disk_error == DISK_ERROR_RDB) {
         sds e = objectGetVal(shared.bgsaveerr);
         *err = sdsnewlen(e, sdslen(e) - 2); /* without the CRLF */
+        return C_ERR;
+    }
+    if (disk_error == DISK_ERROR_AOF) {
+        *err = aofErrorForWrites();
         return C_ERR;
     }
     return C_OK;

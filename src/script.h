@@ -112,6 +112,9 @@ uint64_t scriptFlagsToCmdFlags(uint64_t cmd_flags, uint64_t script_flags);
 /* processCommand over maxmemory: 1 when c is EVAL, EVALSHA or FCALL (and their _RO forms) of a script whose declared
  * flags make it deny-oom (no allow-oom and no no-writes). */
 int scriptCommandDeniedOnOOM(struct client *c);
+/* The MISCONF checks: 1 when c runs a script whose declared flags make it a write (no
+ * no-writes), so that it is refused like a write command. */
+int scriptCommandMayWrite(struct client *c);
 
 /* The keys EVAL, EVALSHA and FCALL (and _RO forms) declare (numkeys and the KEYS that follow), found through the
  * command's key specs like for any command. They are known before the script runs, so

@@ -392,14 +392,14 @@ int processCommand(client *c) {
     }
     /* After a failed background save (stop-writes-on-bgsave-error), writes and PING fail. */
     if (rdbWritesDeniedByBgsaveError && rdbWritesDeniedByBgsaveError() && !mustObeyClient(c) &&
-        ((c->cmd->flags & CMD_WRITE) || c->cmd->proc == pingCommand ||
+        ((c->cmd->flags & CMD_WRITE) || scriptCommandMayWrite(c) || c->cmd->proc == pingCommand ||
          (c->cmd->proc == execCommand && (multiQueuedCommandFlags(c) & CMD_WRITE)))) {
         rejectCommandObject(c, shared.bgsaveerr);
         return C_OK;
     }
     /* The same after an AOF write or fsync error. */
     if (aofWritesDeniedByError() && !mustObeyClient(c) &&
-        ((c->cmd->flags & CMD_WRITE) || c->cmd->proc == pingCommand ||
+        ((c->cmd->flags & CMD_WRITE) || scriptCommandMayWrite(c) || c->cmd->proc == pingCommand ||
          (c->cmd->proc == execCommand && (multiQueuedCommandFlags(c) & CMD_WRITE)))) {
         rejectCommandSds(c, sdscatfmt(sdsempty(), "-MISCONF Errors writing to the AOF file: %s", aofWriteErrorString()));
         return C_OK;
