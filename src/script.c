@@ -168,8 +168,10 @@ int scriptGetDeclaredKeys(client *c, getKeysResult *result) {
 /* Running                                                                    */
 /* ------------------------------------------------------------------------- */
 
+/* Over maxmemory, unless demotions to flash already in flight will bring memory under
+ * it (plain commands run then too). */
 static int usedMemoryOverLimit(void) {
-    return server.maxmemory && getMaxmemoryState(NULL, NULL, NULL, NULL) != C_OK;
+    return server.maxmemory && getMaxmemoryState(NULL, NULL, NULL, NULL) != C_OK && !tierDemotionsCoverExcess();
 }
 
 /* Why writes are refused now: a failed BGSAVE (stop-writes-on-bgsave-error) or an AOF

@@ -58,6 +58,8 @@ void tierBeforeFlush(int dbnum);                            /* -1: all databases
 int tierEvict(void);
 size_t tierDemotionThreshold(void); /* used memory above which demotion starts; 0: never */
 void tierBlockForMemory(struct client *c); /* TIER_EVICT_WAIT: retried after demotions */
+/* 1 when the demotions in flight will bring memory under maxmemory (TIER_EVICT_RUNNING). */
+int tierDemotionsCoverExcess(void);
 
 /* ---- Persistence ---- */
 /* A decoded copy of a cold value (refcount 1, no key), read with pread: for fork

@@ -379,6 +379,10 @@ int tierEvict(void) {
     return tierProjectedMemory() <= server.maxmemory ? TIER_EVICT_RUNNING : TIER_EVICT_WAIT;
 }
 
+int tierDemotionsCoverExcess(void) {
+    return tierEnabled() && tier.demote_inflight && tierProjectedMemory() <= server.maxmemory;
+}
+
 void tierDemoteIfNeeded(void) {
     if (!tierMayDemoteNow() || server.loading) return;
     if (tier.demote_exhausted_until_ms > server.mstime) return;

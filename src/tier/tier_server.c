@@ -183,7 +183,10 @@ void tierBeforeSleep(void) {
 
 void tierSubmitIo(void) {
     if (!tierEnabled()) return;
-    flashStoreFlush(tier.fs, 0);
+    /* Partial blocks wait one turn for more records (fewer rewrites under load); with the
+     * device idle there is nothing to gain by waiting: demotions land now, not at the
+     * next cron tick that wakes the loop. */
+    flashStoreFlush(tier.fs, !ioEngineInFlight(tier.io));
     ioEngineSubmit(tier.io);
     tier.loop_iteration++;
 }
