@@ -118,7 +118,7 @@
 #define FS_HDR 24u
 #define FS_MAGIC 0xF1A5u
 #define FS_ALIGN 8u
-#define FS_MAX_PAD 1024u              /* most padding spent to keep a small record in a block */
+#define FS_MAX_PAD 256u               /* most padding spent to keep a small record in a block */
 #define FS_MAX_IO (1u << 20)          /* largest single request */
 #define FS_EAGER_FLUSH (256u << 10)   /* whole blocks waiting before they go without a flush */
 #define FS_READ_POOL_BUF (2 * FS_BLOCK) /* pooled read buffer: any record of one block */
