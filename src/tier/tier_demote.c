@@ -134,6 +134,13 @@ static int tierAppendStatus(int status) {
     return TIER_DEMOTE_REFUSED; /* too big, or the device failed: keep it in RAM */
 }
 
+/* FLASH.DEBUG.DEMOTE: the client is answered when the demotion lands (by id: it may
+ * disconnect meanwhile). */
+static void tierAddDemoteWaiter(tierObjEntry *e, client *waiter) {
+    if (!e->waiters) e->waiters = listCreate();
+    listAddNodeTail(e->waiters, (void *)(uintptr_t)waiter->id);
+}
+
 /* Sampled collection elements when estimating the RAM a demotion gives back. */
 #define TIER_SIZE_SAMPLES 5
 
@@ -164,10 +171,7 @@ int tierDemoteKey(serverDb *db, robj *o, client *waiter) {
         return TIER_DEMOTE_DONE;
     }
     if (e) { /* DEMOTING */
-        if (waiter) {
-            if (!e->waiters) e->waiters = listCreate();
-            listAddNodeTail(e->waiters, (void *)(uintptr_t)waiter->id);
-        }
+        if (waiter) tierAddDemoteWaiter(e, waiter);
         return TIER_DEMOTE_IN_FLIGHT;
     }
     if (o->refcount != 1 || !tierTypeDemotable(o)) return TIER_DEMOTE_REFUSED;
@@ -200,10 +204,7 @@ int tierDemoteKey(serverDb *db, robj *o, client *waiter) {
     tier.demote_inflight++;
     tier.demote_inflight_bytes += e->bytes;
     tier.demote_inflight_ram += e->ram;
-    if (waiter) {
-        e->waiters = listCreate();
-        listAddNodeTail(e->waiters, (void *)(uintptr_t)waiter->id);
-    }
+    if (waiter) tierAddDemoteWaiter(e, waiter);
     return TIER_DEMOTE_STARTED;
 }
 

@@ -18,28 +18,16 @@ Everything is laid out by hand from the format facts (lengths, string encodings,
 module ids and opcodes), independently of the server's own writer.
 """
 import math
+import os
 import struct
 import sys
 import time
 
 # ---- RDB primitives --------------------------------------------------------------
 
-CRC64_POLY_REFLECTED = 0x95AC9329AC4BC9B5  # CRC-64/Jones
-_CRC_TABLE = []
-for _i in range(256):
-    _c = _i
-    for _ in range(8):
-        _c = (_c >> 1) ^ CRC64_POLY_REFLECTED if _c & 1 else _c >> 1
-    _CRC_TABLE.append(_c)
-
-
-def crc64(data, crc=0):
-    for b in data:
-        crc = _CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc
-
-
-assert crc64(b"123456789") == 0xE9C6D914C4B8D9CA
+# CRC-64/Jones of the file: the same one rdb_gen.py (the native RDB fixture writer) uses.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rdb_gen import crc64  # noqa: E402
 
 OP_MODULE_AUX, OP_AUX, OP_RESIZEDB, OP_EXPIRETIME_MS, OP_SELECTDB, OP_EOF = 247, 250, 251, 252, 254, 255
 TYPE_STRING, TYPE_MODULE_2 = 0, 7
