@@ -62,6 +62,10 @@ static size_t embeddedSdsSize(size_t len) {
     return 1 + sdsReqSize(len, sdsReqType(len));
 }
 
+static size_t packedColdSize(size_t keylen) {
+    return sizeof(robj) + OBJ_PACKED_LOC_SIZE + sdsReqSize(keylen, SDS_TYPE_5);
+}
+
 static size_t objectPartsSize(const objectParts *p) {
     size_t size = sizeof(robj);
     if (!p->embed) size += OBJ_PART_PTR_SIZE;
@@ -82,6 +86,7 @@ static unsigned char *writeEmbeddedSds(unsigned char *dst, const char *s, size_t
 /* Writes flags and optional parts; the caller has sized the allocation with
  * objectPartsSize() and set type, encoding, lru and refcount. */
 static void objectWriteParts(robj *o, const objectParts *p) {
+    o->packed = 0;
     o->hasembval = p->embed != 0;
     o->hasexpire = p->expire != -1;
     o->haskey = p->key != NULL;
@@ -100,6 +105,7 @@ static void objectWriteParts(robj *o, const objectParts *p) {
 
 /* Bytes of the allocation actually used by the layout. */
 static size_t objectUsedSize(const robj *o) {
+    if (o->packed) return packedColdSize(sdslen(objectGetKey(o)));
     size_t size = (size_t)(objectEmbeddedParts(o) - (unsigned char *)o);
     if (o->haskey) size += embeddedSdsSize(sdslen(objectGetKey(o)));
     if (o->hasembval) size += embeddedSdsSize(sdslen(objectGetVal(o)));
@@ -114,7 +120,7 @@ static objectParts objectCurrentParts(const robj *o) {
         p.val = objectGetVal(o);
         p.vallen = sdslen((sds)p.val);
     } else {
-        p.ptr = objectGetVal(o);
+        p.ptr = o->packed ? (void *)(uintptr_t)objectColdLocation(o) : objectGetVal(o);
     }
     sds key = objectGetKey(o);
     if (key) {
@@ -153,9 +159,48 @@ void objectNotifyChange(robj *o) {
     o->tiered = 0;
 }
 
+uint64_t objectColdLocation(const robj *o) {
+    if (!o->packed) return (uint64_t)(uintptr_t)objectGetVal(o);
+    const unsigned char *p = objectOptionalParts(o);
+    uint64_t loc = 0;
+    for (int i = 0; i < OBJ_PACKED_LOC_SIZE; i++) loc |= (uint64_t)p[i] << (8 * i);
+    return loc;
+}
+
+void objectSetColdLocation(robj *o, uint64_t loc) {
+    if (!o->packed) {
+        objectSetVal(o, (void *)(uintptr_t)loc);
+        return;
+    }
+    serverAssert(loc < OBJ_PACKED_LOC_LIMIT);
+    unsigned char *p = objectOptionalParts(o);
+    for (int i = 0; i < OBJ_PACKED_LOC_SIZE; i++) p[i] = (unsigned char)(loc >> (8 * i));
+}
+
+/* [header][location: 6 bytes][key: sds type 5][NUL]; the caller checked it applies. */
+static robj *objectCreatePackedCold(const robj *o, uint64_t loc, sds key, size_t keylen) {
+    robj *c = zmalloc(packedColdSize(keylen));
+    c->type = o->type;
+    c->encoding = o->encoding;
+    c->lru = o->lru;
+    c->refcount = 1;
+    c->tiered = 0;
+    c->hasexpire = 0;
+    c->hasembval = 0;
+    c->haskey = 1;
+    c->cold = 1;
+    c->packed = 1;
+    objectSetColdLocation(c, loc);
+    sdswrite((char *)objectOptionalParts(c) + OBJ_PACKED_LOC_SIZE, sdsReqSize(keylen, SDS_TYPE_5), SDS_TYPE_5,
+             key, keylen);
+    return c;
+}
+
 robj *objectCreateCold(const robj *o, uint64_t loc) {
-    objectParts p = {.expire = objectGetExpire(o), .ptr = (void *)(uintptr_t)loc};
     sds key = objectGetKey(o);
+    if (key && sdslen(key) <= SDS_TYPE_5_MAXLEN && !o->hasexpire && loc < OBJ_PACKED_LOC_LIMIT)
+        return objectCreatePackedCold(o, loc, key, sdslen(key));
+    objectParts p = {.expire = objectGetExpire(o), .ptr = (void *)(uintptr_t)loc};
     if (key) {
         p.key = key;
         p.keylen = sdslen(key);
@@ -280,7 +325,18 @@ robj *objectSetKeyAndExpire(robj *val, sds key, long long expire) {
     return objectSetKeyAndExpire(copy, key, expire);
 }
 
+/* A packed entry has no room for an expire: it is rebuilt in the general layout. */
+static robj *objectUnpackWithExpire(robj *o, long long expire) {
+    objectParts p = objectCurrentParts(o);
+    p.expire = expire;
+    robj *n = objectNew(o->type, o->encoding, o->lru, &p);
+    n->cold = 1;
+    zfree(o); /* not decrRefCount: the flash record now belongs to n */
+    return n;
+}
+
 robj *objectSetExpire(robj *o, long long expire) {
+    if (o->packed) return expire == -1 ? o : objectUnpackWithExpire(o, expire);
     if (o->hasexpire) {
         if (expire != -1) {
             *objectExpireSlot(o) = expire;

@@ -11,6 +11,11 @@
  * allocation. Because an embedded value has no pointer, code never reads a pointer
  * field directly: it calls objectGetVal() and objectSetVal().
  *
+ * A cold keyspace entry (tiering) whose location fits in 48 bits, with a key shorter
+ * than 32 bytes and no expire, is packed: [header 8][location 6][key: sds type 5][NUL],
+ * so a 16-byte key costs one 32-byte allocation. Only objectGetKey() and the cold
+ * location accessors read a packed entry.
+ *
  * Objects that hold a key are owned by the keyspace (refcount 1). Shared objects
  * (shared.* and the shared integers) have refcount OBJ_SHARED_REFCOUNT and are never
  * freed.
@@ -49,7 +54,7 @@
 #define LRU_BITS 24
 #define LRU_CLOCK_MAX ((1 << LRU_BITS) - 1)
 #define LRU_CLOCK_RESOLUTION 1000 /* ms */
-#define OBJ_REFCOUNT_BITS 27
+#define OBJ_REFCOUNT_BITS 26
 #define OBJ_SHARED_REFCOUNT ((1u << OBJ_REFCOUNT_BITS) - 1)
 #define OBJ_REFCOUNT_MAX (OBJ_SHARED_REFCOUNT - 1)
 #define OBJ_SHARED_INTEGERS 10000
@@ -66,6 +71,7 @@ typedef struct serverObject {
     unsigned hasembval : 1;
     unsigned cold : 1;   /* the value lives on flash: the pointer slot holds its location */
     unsigned tiered : 1; /* tiering keeps state about this hot object (see objectNotifyChange) */
+    unsigned packed : 1; /* a cold entry in the packed layout (see above) */
     unsigned refcount : OBJ_REFCOUNT_BITS;
     /* Optional parts follow, see the layout above. */
 } robj;
@@ -76,6 +82,8 @@ typedef struct serverObject {
  * header: [hdrlen][sds header][bytes][NUL]. */
 #define OBJ_PART_PTR_SIZE sizeof(void *)
 #define OBJ_PART_EXPIRE_SIZE sizeof(long long)
+#define OBJ_PACKED_LOC_SIZE 6 /* bytes of a packed cold entry's location */
+#define OBJ_PACKED_LOC_LIMIT (1ULL << (8 * OBJ_PACKED_LOC_SIZE))
 
 static inline unsigned char *objectOptionalParts(const robj *o) {
     return (unsigned char *)(o + 1);
@@ -92,6 +100,8 @@ static inline sds objectEmbeddedSdsAt(const unsigned char *p) {
     return (sds)(p + 1 + p[0]);
 }
 static inline sds objectGetKey(const robj *o) { /* NULL when the object holds no key */
+    /* A packed entry's key has no header-size byte: its sds header is one byte (type 5). */
+    if (o->packed) return (sds)(objectOptionalParts(o) + OBJ_PACKED_LOC_SIZE + 1);
     return o->haskey ? objectEmbeddedSdsAt(objectEmbeddedParts(o)) : NULL;
 }
 static inline void *objectGetVal(const robj *o) {
@@ -190,15 +200,13 @@ void objectRegisterTierProcs(objectTierProc cold_free, objectTierProc forget);
 static inline int objectIsCold(const robj *o) {
     return o->cold;
 }
-static inline uint64_t objectColdLocation(const robj *o) {
-    return (uint64_t)(uintptr_t)objectGetVal(o);
-}
-static inline void objectSetColdLocation(robj *o, uint64_t loc) {
-    objectSetVal(o, (void *)(uintptr_t)loc);
-}
+uint64_t objectColdLocation(const robj *o);
+/* A packed entry keeps its layout: loc must then be below OBJ_PACKED_LOC_LIMIT, as the
+ * store guarantees for a record moved by compaction (tier/flash_store.h). */
+void objectSetColdLocation(robj *o, uint64_t loc);
 void objectNotifyChange(robj *o); /* the value, or the object's address, is about to change */
 /* A new keyspace entry like o (type, encoding, LRU, expire, key) whose value is at loc on
- * flash. o itself is left untouched (the caller frees it). */
+ * flash, packed when it can be. o itself is left untouched (the caller frees it). */
 robj *objectCreateCold(const robj *o, uint64_t loc);
 
 /* Eviction policy bits of server.maxmemory_policy, numbered as in Valkey. LRU/LFU data in

@@ -135,11 +135,22 @@
 #define FS_DEFAULT_LIVE_RATIO 0.5
 #define FS_DEFAULT_FREE_RATIO 0.25
 
+/* Locations come in two forms. The compact one (bit 63 clear) fits in 48 bits, so the
+ * keyspace stores it in 6 bytes (object.h): offset/FS_ALIGN in the low 34 bits, the
+ * record length in the next 14. It is used for small records when the whole file is
+ * addressable that way (capacity <= 128gb), so a record moved by compaction keeps the
+ * form its key was given. The wide form (bit 63 set) holds any record. */
+#define LOC_WIDE (1ULL << 63)
+#define LOC_LARGE (1ULL << 62)
 #define LOC_OFF_BITS 41
-#define LOC_LEN_BITS 22
+#define LOC_LEN_BITS 21
 #define LOC_OFF_MASK ((1ULL << LOC_OFF_BITS) - 1)
 #define LOC_LEN_MAX ((1ULL << LOC_LEN_BITS) - 1)
-#define LOC_LARGE (1ULL << 63)
+#define LOC_COMPACT_OFF_BITS 34
+#define LOC_COMPACT_LEN_BITS 14
+#define LOC_COMPACT_OFF_MASK ((1ULL << LOC_COMPACT_OFF_BITS) - 1)
+#define LOC_COMPACT_LEN_MAX ((1ULL << LOC_COMPACT_LEN_BITS) - 1)
+#define LOC_COMPACT_MAX_CAPACITY ((1ULL << LOC_COMPACT_OFF_BITS) * FS_ALIGN)
 #define FS_MAX_CAPACITY ((1ULL << LOC_OFF_BITS) * FS_ALIGN)
 
 enum { SEG_FREE = 0, SEG_OPEN, SEG_SEALED, SEG_LARGE, SEG_LARGE_TAIL, SEG_QUARANTINE };
@@ -259,6 +270,7 @@ struct flashStore {
     uint64_t capacity;
     uint32_t segsize, nseg, small_max;
     unsigned seg_shift;
+    int compact_locs; /* small records get 48-bit locations (see LOC_WIDE) */
     fsSegment *segs;
     uint64_t *freemap; /* bit set = FREE */
     uint32_t nfree, nquarantined, free_hint;
@@ -313,17 +325,23 @@ static uint64_t get64(const unsigned char *p) {
     return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32);
 }
 
-static flashLocation locSmall(uint64_t off, uint64_t len) {
-    return (off / FS_ALIGN) | (len << LOC_OFF_BITS);
+static flashLocation locSmall(const flashStore *fs, uint64_t off, uint64_t len) {
+    if (fs->compact_locs && len <= LOC_COMPACT_LEN_MAX)
+        return (off / FS_ALIGN) | (len << LOC_COMPACT_OFF_BITS);
+    return (off / FS_ALIGN) | (len << LOC_OFF_BITS) | LOC_WIDE;
 }
 static flashLocation locLarge(uint64_t off, uint64_t blocks) {
-    return (off / FS_ALIGN) | (blocks << LOC_OFF_BITS) | LOC_LARGE;
+    return (off / FS_ALIGN) | (blocks << LOC_OFF_BITS) | LOC_WIDE | LOC_LARGE;
 }
-static uint64_t locOffset(flashLocation loc) { return (loc & LOC_OFF_MASK) * FS_ALIGN; }
+static uint64_t locOffset(flashLocation loc) {
+    uint64_t mask = (loc & LOC_WIDE) ? LOC_OFF_MASK : LOC_COMPACT_OFF_MASK;
+    return (loc & mask) * FS_ALIGN;
+}
 uint64_t flashLocationOffset(flashLocation loc) { return locOffset(loc); }
 static int locIsLarge(flashLocation loc) { return (loc & LOC_LARGE) != 0; }
 
 uint64_t flashLocationLength(flashLocation loc) {
+    if (!(loc & LOC_WIDE)) return (loc >> LOC_COMPACT_OFF_BITS) & LOC_COMPACT_LEN_MAX;
     uint64_t field = (loc >> LOC_OFF_BITS) & LOC_LEN_MAX;
     return locIsLarge(loc) ? field * FS_BLOCK : field;
 }
@@ -762,7 +780,7 @@ static int fsAppend(flashStore *fs, int internal, int db, const char *key, size_
         fsSegment *s = &fs->segs[wb->seg];
         if (pos > s->fill) memset(wb->data + s->fill, 0, pos - s->fill);
         fsEncode(wb->data + pos, db, key, klen, val, vlen, version);
-        fsPending p = {(uint32_t)(pos + len), (uint32_t)len, locSmall(segBase(fs, wb->seg) + pos, len), cb,
+        fsPending p = {(uint32_t)(pos + len), (uint32_t)len, locSmall(fs, segBase(fs, wb->seg) + pos, len), cb,
                        privdata};
         fs->used_bytes += pos + len - s->fill;
         s->fill = (uint32_t)(pos + len);
@@ -1151,7 +1169,7 @@ static void compactWalk(flashStore *fs, uint64_t *budget) {
             cp->cursor = nextBlock(c);
             continue;
         }
-        flashLocation loc = locSmall(segBase(fs, cp->seg) + c, total);
+        flashLocation loc = locSmall(fs, segBase(fs, cp->seg) + c, total);
         if (fs->opt.is_live(fs->opt.ctx, rec.db, rec.key, rec.klen, rec.version, loc)) {
             if (compactCopy(fs, &rec, loc, (uint32_t)total) != FLASH_OK) break; /* retry next step */
             *budget = total < *budget ? *budget - total : 0;
@@ -1307,6 +1325,7 @@ flashStore *flashStoreOpen(const char *path, uint64_t capacity, const flashStore
     fs->small_max = ss < LOC_LEN_MAX ? ss : (uint32_t)LOC_LEN_MAX;
     fs->capacity = capacity & ~(uint64_t)(ss - 1);
     if (fs->capacity > FS_MAX_CAPACITY) return openFail(fs, err, "flash capacity is limited to 16tb");
+    fs->compact_locs = fs->capacity <= LOC_COMPACT_MAX_CAPACITY;
     if (fs->capacity / ss < (uint64_t)o->reserve_segments + 2)
         return openFail(fs, err, "flash capacity too small: at least %u segments of %u bytes needed",
                         o->reserve_segments + 2, ss);

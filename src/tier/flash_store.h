@@ -22,7 +22,9 @@
 
 typedef struct flashStore flashStore;
 
-/* A record's place in the file, packed in 64 bits; 0 is never a valid location. */
+/* A record's place in the file, packed in 64 bits; 0 is never a valid location. With a
+ * capacity up to 128gb, records up to 16 KiB get locations below 2^48, which the keyspace
+ * stores in 6 bytes (object.h); a record moved by compaction keeps that property. */
 typedef uint64_t flashLocation;
 #define FLASH_LOC_NONE ((flashLocation)0)
 

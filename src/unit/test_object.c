@@ -431,6 +431,58 @@ static void test_random_reshaping(void **state) {
     }
 }
 
+/* Cold entries (tiering): packed as [header][6-byte location][type-5 key] when the key is
+ * under 32 bytes, there is no expire and the location fits in 48 bits; reshaping a packed
+ * entry (an expire, another key) keeps its key, location and cold state. */
+static void assertColdEntry(const robj *c, const char *key, size_t klen, uint64_t loc, long long expire) {
+    assert_true(c->cold);
+    assertFits(c);
+    assertKey(c, key, klen);
+    assert_true(objectColdLocation(c) == loc);
+    assert_int_equal(objectGetExpire(c), expire);
+}
+
+static void test_packed_cold_entries(void **state) {
+    (void)state;
+    const uint64_t locs[] = {1, (1ULL << 34) | 12345, OBJ_PACKED_LOC_LIMIT - 1, OBJ_PACKED_LOC_LIMIT,
+                             (1ULL << 63) | 77};
+    for (size_t klen = 0; klen <= 40; klen++) {
+        char *kbytes = pattern(klen, 'a');
+        sds key = sdsnewlen(kbytes, klen);
+        for (size_t i = 0; i < sizeof(locs) / sizeof(locs[0]); i++) {
+            for (int with_expire = 0; with_expire <= 1; with_expire++) {
+                long long expire = with_expire ? 1700000000000LL : -1;
+                robj *o = objectSetKeyAndExpire(createStringObject("v", 1), key, expire);
+                robj *c = objectCreateCold(o, locs[i]);
+                decrRefCount(o);
+                int packable = klen <= SDS_TYPE_5_MAXLEN && !with_expire && locs[i] < OBJ_PACKED_LOC_LIMIT;
+                assert_int_equal(c->packed, packable);
+                assertColdEntry(c, kbytes, klen, locs[i], expire);
+                if (packable && klen == 16) assert_true(zmalloc_usable_size(c) <= 32);
+                if (packable) {
+                    objectSetColdLocation(c, locs[i] ^ 0xFFFF);
+                    assertColdEntry(c, kbytes, klen, locs[i] ^ 0xFFFF, -1);
+                    objectSetColdLocation(c, locs[i]);
+                }
+                c = objectSetExpire(c, 42);
+                assert_false(c->packed);
+                assertColdEntry(c, kbytes, klen, locs[i], 42);
+                c = objectSetExpire(c, -1);
+                assertColdEntry(c, kbytes, klen, locs[i], -1);
+                sds other = sdsnew("renamed");
+                robj *r = objectCreateCold(c, locs[i]);
+                decrRefCount(c);
+                r = objectSetKeyAndExpire(r, other, 7);
+                assertColdEntry(r, "renamed", 7, locs[i], 7);
+                decrRefCount(r);
+                sdsfree(other);
+            }
+        }
+        sdsfree(key);
+        free(kbytes);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_size),
@@ -445,6 +497,7 @@ int main(void) {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_shared_replies),
         cmocka_unit_test(test_random_reshaping),
+        cmocka_unit_test(test_packed_cold_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

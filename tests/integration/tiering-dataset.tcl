@@ -16,7 +16,8 @@
 #     buffers), DEBUG DIGEST is the one before, and every value reads back again.
 # Last, RAM per cold key: 200k keys of 16 bytes (key:%012d) with 200-byte values, all cold:
 # (used_memory - baseline) / keys - 16, both less mem_not_counted_for_evict, must stay
-# below 48 bytes (the target is 40). The figures go to the verbose output.
+# at or below 40 bytes (the target; a packed cold entry is one 32-byte allocation, plus the
+# keyspace table's share). The figures go to the verbose output.
 #
 # TIER_DATASET_MAXMEMORY_MB sets maxmemory (default 8, so 80 MB of values and ~25 s on two
 # cores; 16 gives the 160 MB run).
@@ -166,7 +167,7 @@ start_server [list tags {tiering external:skip} overrides {flash-path flash.bin 
             [::tds::in_mb $used] MB with $n keys, [tier_stat flash_hot_keys] still hot;\
             store buffers [::tds::in_mb [s mem_not_counted_for_evict]] MB)"
         assert_equal $n [r dbsize]
-        assert_lessthan $per_key 48 "(bytes per cold key beyond the key)"
+        assert_lessthan_equal $per_key 40 "(bytes per cold key beyond the key)"
         # (the first tenth of the keys: reading all of them back is the big data set's job)
         set checked [::tds::run check --keys [expr {$n / 10}] --size 200 --format key:%012d --clients 4 --mget 100]
         assert_equal 0 [dict get $checked bad]
