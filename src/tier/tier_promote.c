@@ -35,6 +35,11 @@
 #include "../util.h"
 #include "../zmalloc.h"
 
+/* Reads queued in one event-loop turn go to the device together when the turn ends;
+ * past this many, they go at once, so a long turn (many clients) does not hold the
+ * first ones back for its whole length. */
+#define TIER_EARLY_SUBMIT_READS 16
+
 /* The error of a command whose cold value cannot be read back (never wrong data). */
 #define TIER_READ_ERROR_REPLY "the cold value of this key could not be read from flash (checksum or I/O error)"
 
@@ -196,6 +201,7 @@ static int tierRequestRead(client *c, serverDb *db, robj *o, tierClientWait *w) 
             return -1;
         }
         hashtableAdd(tier.reads, rd);
+        if (ioEngineQueued(tier.io) >= TIER_EARLY_SUBMIT_READS) ioEngineSubmit(tier.io);
     }
     for (int j = 0; j < rd->nwaiters; j++)
         if (rd->waiters[j].client_id == c->id && rd->waiters[j].token == w->token) return 0;

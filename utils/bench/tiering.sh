@@ -5,7 +5,8 @@
 # values under 16-byte keys (key:%012d, redis-benchmark's -r names). In order:
 #   fill       every key SET once: demotions/s while writing, flash bytes written per
 #              byte demoted
-#   memory     every value demoted (FLASH.DEBUG.DEMOTE): used_memory per cold key
+#   memory     every value demoted (FLASH.DEBUG.DEMOTE): used_memory per cold key, less
+#              the store's fixed buffers (mem_not_counted_for_evict)
 #   cold       uniform random GETs, CLIENTS connections with one request in flight each;
 #              then fio --rw=randread --bs=4k --direct=1 --ioengine=io_uring
 #              --iodepth=CLIENTS over the part of the server's own flash file it wrote:
@@ -322,7 +323,11 @@ OVER_WA=$(ratio overwrite.before overwrite.after flash_bytes_written flash_demot
 OVER_DEMOTE_RATE=$(per_sec overwrite flash_demotions)
 COLD_KEYS_MEM=$(field memory flash_cold_keys)
 DBSIZE=$(awk -F'[=,]' '/^db0:/ {print $2}' "$TMP/memory.info")
-MEM_PER_KEY=$(calc "\"%.1f\", ($(field memory used_memory) - $(field empty used_memory)) / $DBSIZE")
+# The flash store's write buffers and read pool (mem_not_counted_for_evict) are a fixed
+# cost, not a per-key one: the per-key figure leaves them out, and says how much they are.
+keys_mem() { echo $(($(field "$1" used_memory) - $(field "$1" mem_not_counted_for_evict))); }
+STORE_BUFFERS=$(field memory mem_not_counted_for_evict)
+MEM_PER_KEY=$(calc "\"%.1f\", ($(keys_mem memory) - $(keys_mem empty)) / $DBSIZE")
 MEM_BEYOND_KEY=$(calc "\"%.1f\", $MEM_PER_KEY - 16")
 RSS_PER_KEY=$(calc "\"%.1f\", ($(field memory used_memory_rss) - $(field empty used_memory_rss)) / $DBSIZE")
 verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {ok = dir == "ge" ? v >= t : v <= t; print ok ? "met" : "**missed**"}'; }
@@ -461,7 +466,8 @@ git diff --quiet HEAD -- src 2>/dev/null || commit="$commit + uncommitted change
     echo "After the fill, every value demoted (FLASH.DEBUG.DEMOTE), demotions landed, no client connected:"
     echo
     echo "- keys $DBSIZE, cold $COLD_KEYS_MEM, hot $(field memory flash_hot_keys)"
-    echo "- used_memory $(field empty used_memory) B empty, $(field memory used_memory) B with the keys: **$MEM_PER_KEY B per key**" \
+    echo "- used_memory $(field empty used_memory) B empty, $(field memory used_memory) B with the keys, of which" \
+        "$STORE_BUFFERS B are the flash store's buffers (fixed, not per key): **$MEM_PER_KEY B per key**" \
         "(16 of them the key's bytes); RSS $RSS_PER_KEY B per key"
     echo
     echo "## Demotion"
