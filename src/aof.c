@@ -1977,6 +1977,27 @@ static void stopAppendOnly(void) {
     aof.buf = sdsempty();
 }
 
+static int aof_restart_after_sync; /* off for a full sync, to be turned on again */
+
+void aofStopForFullSync(void) {
+    if (aof.state == AOF_OFF) return;
+    stopAppendOnly();
+    aof_restart_after_sync = 1;
+}
+
+void aofRestartAfterFullSync(void) {
+    if (!aof_restart_after_sync || !aof_conf.enabled || aof.state != AOF_OFF) {
+        aof_restart_after_sync = 0;
+        return;
+    }
+    if (startAppendOnly() == C_OK) {
+        aof_restart_after_sync = 0;
+        return;
+    }
+    serverLog(LL_WARNING, "Failed enabling the AOF after successful primary synchronization! Trying it again in "
+                          "one second.");
+}
+
 static int applyAppendonly(const char **err) {
     if (!aof_conf.enabled && aof.state != AOF_OFF) {
         stopAppendOnly();
@@ -2102,6 +2123,10 @@ static int autoRewriteDue(void) {
 void aofCron(void) {
     static time_t last_error_retry = 0;
     if (aofRewriteInProgress()) reapRewriteChild();
+    if (aof_restart_after_sync && server.unixtime != last_error_retry) {
+        last_error_retry = server.unixtime;
+        aofRestartAfterFullSync();
+    }
     if (server.child_pid == -1 && aof.rewrite_scheduled && !rewriteLimited()) startRewrite();
     if (server.child_pid == -1 && autoRewriteDue()) startRewrite();
     if (aof.state == AOF_ON && aof.flush_postponed_start) aofFlush(0);

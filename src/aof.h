@@ -65,6 +65,11 @@ void aofCron(void);        /* reaps the rewrite child, automatic and scheduled r
 /* SHUTDOWN: stops a rewrite, writes and fsyncs. C_ERR when it must not exit (the first
  * rewrite after CONFIG SET appendonly yes is still running and not forced). */
 int aofPrepareForShutdown(int flags);
+/* Replication's full sync replaces the dataset: the AOF (when on) is turned off before
+ * the old data goes, and on again after the load, which rewrites it from the new data
+ * (retried every second by aofCron when the rewrite cannot start). */
+void aofStopForFullSync(void);
+void aofRestartAfterFullSync(void);
 /* With appendfsync always, a client's write handler must run before its read handler
  * in an event loop turn (AE_BARRIER): a reply must not leave before beforeSleep has
  * written and fsynced the AOF. */

@@ -70,6 +70,7 @@ static list *unblocked_clients;   /* ids of clients whose input is to be resumed
 static long long blocked_by_type[BLOCKED_NUM];
 static long long total_keys, keys_on_nokey;
 static void (*timeout_replies[BLOCKED_NUM])(client *c);
+static void (*unblock_hooks[BLOCKED_NUM])(client *c);
 
 static client **heap;
 static size_t heap_len, heap_cap;
@@ -216,6 +217,11 @@ static void handleBlockedClientsTimeout(void) {
 void blockedRegisterTimeoutReply(int btype, void (*reply)(client *c)) {
     serverAssert(btype >= 0 && btype < BLOCKED_NUM);
     timeout_replies[btype] = reply;
+}
+
+void blockedRegisterUnblockHook(int btype, void (*hook)(client *c)) {
+    serverAssert(btype >= 0 && btype < BLOCKED_NUM);
+    unblock_hooks[btype] = hook;
 }
 
 void replyToBlockedClientTimedOut(client *c) {
@@ -446,6 +452,7 @@ static void queueUnblockedClient(client *c) {
 void unblockClient(client *c, int queue_for_reprocessing) {
     /* Clients postponed by CLIENT PAUSE belong to networking.c. */
     if (!(c->flags & CLIENT_BLOCKED) || c->btype == BLOCKED_POSTPONE) return;
+    if (unblock_hooks[c->btype]) unblock_hooks[c->btype](c);
     releaseBlockingState(c);
     /* A command that will not run again is over: ready for the next one. */
     if (!(c->flags & CLIENT_PENDING_COMMAND)) resetClient(c);

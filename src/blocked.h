@@ -67,6 +67,10 @@ void unblockClientAndRetry(struct client *c);
 /* The reply a client blocked with btype gets on timeout (and CLIENT UNBLOCK ... TIMEOUT).
  * Default: a null array, as BLPOP, BZPOPMIN, XREAD answer. */
 void blockedRegisterTimeoutReply(int btype, void (*reply)(struct client *c));
+/* Called when a client blocked with btype is unblocked by anyone (its own completion,
+ * CLIENT UNBLOCK, a timeout, disconnection), before its blocking state goes away: the
+ * owner of that kind of wait drops what it keeps for the client. */
+void blockedRegisterUnblockHook(int btype, void (*hook)(struct client *c));
 
 /* Unblocking (CLIENT UNBLOCK, disconnect, timeouts). Declared in networking.h too.
  * unblockClient(c, 0) is what freeClient uses: no reply, nothing queued. */

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "db.h"
 #include "networking.h"
+#include "replication.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"
@@ -235,7 +236,7 @@ void helloCommand(client *c) {
     addReplyBulkCString(c, "mode");
     addReplyBulkCString(c, "standalone");
     addReplyBulkCString(c, "role");
-    addReplyBulkCString(c, "master");
+    addReplyBulkCString(c, replicationIsReplica() ? "replica" : "master");
     addReplyBulkCString(c, "modules");
     addReplyLoadedModules(c);
 }

@@ -150,6 +150,8 @@ void flashLrangeCommand(struct client *c) __attribute__((weak));
 void flashLremCommand(struct client *c) __attribute__((weak));
 void flashLsetCommand(struct client *c) __attribute__((weak));
 void flashLtrimCommand(struct client *c) __attribute__((weak));
+void flashMigrateCommand(struct client *c) __attribute__((weak));
+void flashMigrateProbeCommand(struct client *c) __attribute__((weak));
 void flashRpopCommand(struct client *c) __attribute__((weak));
 void flashRpoplpushCommand(struct client *c) __attribute__((weak));
 void flashRpushCommand(struct client *c) __attribute__((weak));
@@ -813,6 +815,11 @@ static keySpec flashLset_keyspecs[] = {
     {.flags = CMD_KEY_RW|CMD_KEY_UPDATE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
 static keySpec flashLtrim_keyspecs[] = {
     {.flags = CMD_KEY_RW|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
+static const char *const flashMigrate_tips[] = {"nondeterministic_output", NULL};
+static keySpec flashMigrate_keyspecs[] = {
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {3}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}},
+    {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE|CMD_KEY_INCOMPLETE, .begin_search_type = KSPEC_BS_KEYWORD, .bs.keyword = {"KEYS", -2}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {-1, 1, 0}}};
+static const char *const flashMigrateProbe_tips[] = {"nondeterministic_output", NULL};
 static keySpec flashRpop_keyspecs[] = {
     {.flags = CMD_KEY_RW|CMD_KEY_ACCESS|CMD_KEY_DELETE, .begin_search_type = KSPEC_BS_INDEX, .bs.index = {1}, .find_keys_type = KSPEC_FK_RANGE, .fk.range = {0, 1, 0}}};
 static keySpec flashRpoplpush_keyspecs[] = {
@@ -1715,6 +1722,12 @@ serverCommand serverCommandTable[] = {
     {.declared_name = "flash.ltrim", .proc = flashLtrimCommand, .arity = 4, .flags = CMD_WRITE, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_SLOW|ACL_CATEGORY_FLASH, .tips = NULL,
      .key_specs = flashLtrim_keyspecs, .key_specs_num = 1, .subcommands = NULL,
      .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},
+    {.declared_name = "flash.migrate", .proc = flashMigrateCommand, .arity = -6, .flags = CMD_WRITE|CMD_ADMIN|CMD_MOVABLE_KEYS, .acl_categories = ACL_CATEGORY_KEYSPACE|ACL_CATEGORY_WRITE|ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS|ACL_CATEGORY_FLASH, .tips = flashMigrate_tips,
+     .key_specs = flashMigrate_keyspecs, .key_specs_num = 2, .subcommands = NULL,
+     .legacy_first = 3, .legacy_last = 3, .legacy_step = 1},
+    {.declared_name = "flash.migrate.probe", .proc = flashMigrateProbeCommand, .arity = -1, .flags = CMD_READONLY|CMD_ADMIN, .acl_categories = ACL_CATEGORY_READ|ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS|ACL_CATEGORY_FLASH, .tips = flashMigrateProbe_tips,
+     .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
+     .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
     {.declared_name = "flash.rpop", .proc = flashRpopCommand, .arity = -2, .flags = CMD_WRITE|CMD_FAST, .acl_categories = ACL_CATEGORY_WRITE|ACL_CATEGORY_LIST|ACL_CATEGORY_FAST|ACL_CATEGORY_FLASH, .tips = NULL,
      .key_specs = flashRpop_keyspecs, .key_specs_num = 1, .subcommands = NULL,
      .legacy_first = 1, .legacy_last = 1, .legacy_step = 1},

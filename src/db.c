@@ -28,6 +28,7 @@
 #include "multi.h"
 #include "networking.h"
 #include "notify.h"
+#include "replication.h"
 #include "object.h"
 #include "server.h"
 #include "util.h"
@@ -445,6 +446,12 @@ static int expiryPaused(void) {
 keyStatus expireIfNeeded(serverDb *db, robj *key, int flags) {
     if (server.lazy_expire_disabled) return KEY_VALID;
     if (!keyIsExpired(db, key)) return KEY_VALID;
+    /* A replica waits for its primary's DEL: the primary's commands still see the key,
+     * other clients do not. */
+    if (replicationIsReplica()) {
+        if (server.current_client && (server.current_client->flags & CLIENT_PRIMARY)) return KEY_VALID;
+        if (!(flags & EXPIRE_FORCE_DELETE_EXPIRED)) return KEY_EXPIRED;
+    }
     /* Replicas will leave expired keys to their primary here (unless forced). */
     if (flags & EXPIRE_AVOID_DELETE_EXPIRED) return KEY_EXPIRED;
     if (expiryPaused()) return KEY_EXPIRED;

@@ -23,6 +23,7 @@
 #include "networking.h"
 #include "notify.h"
 #include "object.h"
+#include "replication.h"
 #include "server.h"
 #include "util.h"
 
@@ -99,7 +100,8 @@ static int expiryPaused(void) {
 }
 
 void activeExpireCycle(int type) {
-    if (!server.active_expire_enabled || expiryPaused()) return;
+    /* A replica's keys expire through its primary's DELs. */
+    if (!server.active_expire_enabled || expiryPaused() || replicationIsReplica()) return;
     unsigned long effort = server.active_expire_effort > 1 ? server.active_expire_effort - 1 : 0;
     unsigned long keys_per_round = ACTIVE_EXPIRE_KEYS_PER_ROUND + ACTIVE_EXPIRE_KEYS_PER_ROUND / 4 * effort;
     long long fast_duration = ACTIVE_EXPIRE_FAST_DURATION_US + ACTIVE_EXPIRE_FAST_DURATION_US / 4 * effort;

@@ -34,11 +34,13 @@
 #include "db.h"
 #include "evict.h"
 #include "memory.h"
+#include "migrate.h"
 #include "monotonic.h"
 #include "multi.h"
 #include "networking.h"
 #include "pubsub.h"
 #include "rdb.h"
+#include "replication.h"
 #include "server.h"
 #include "script.h"
 #include "util.h"
@@ -47,7 +49,6 @@
 
 /* Facts a fresh Valkey 8 reports for what does not exist here yet. */
 #define INFO_REDIS_COMPAT_VERSION "7.2.4"
-#define INFO_DEFAULT_REPL_BACKLOG_SIZE 10485760LL
 #define INFO_SUPERVISED_SYSTEMD 2
 #define INFO_SUPERVISED_UPSTART 3
 #define INFO_CHILD_TYPE_RDB 1
@@ -357,7 +358,7 @@ static sds infoMemory(sds info) {
                         "mem_fragmentation_bytes:%lld\r\n"
                         "mem_not_counted_for_evict:%zu\r\n"
                         "mem_replication_backlog:%zu\r\n"
-                        "mem_total_replication_buffers:0\r\n"
+                        "mem_total_replication_buffers:%zu\r\n"
                         "mem_clients_slaves:%zu\r\n"
                         "mem_clients_normal:%zu\r\n"
                         "mem_cluster_links:%zu\r\n"
@@ -370,7 +371,8 @@ static sds infoMemory(sds info) {
                         server.maxmemory, maxmem_h, policy, mh->allocator_frag, mh->allocator_frag_bytes,
                         mh->allocator_rss, mh->allocator_rss_bytes, mh->rss_extra, mh->rss_extra_bytes,
                         mh->total_frag, mh->total_frag_bytes, freeMemoryGetNotCountedMemory(), mh->repl_backlog,
-                        mh->clients_replicas, mh->clients_normal, mh->cluster_links, mh->aof_buffer, ZMALLOC_LIB,
+                        mh->repl_backlog + mh->clients_replicas, mh->clients_replicas, mh->clients_normal,
+                        mh->cluster_links, mh->aof_buffer, ZMALLOC_LIB,
                         mh->overhead_db_hashtable_rehashing, lazyfreeGetPendingObjectsCount(),
                         lazyfreeGetFreedObjectsCount());
     sdsfree(policy);
@@ -477,7 +479,7 @@ static sds infoStats(sds info) {
                         "pubsubshard_channels:%lu\r\n"
                         "latest_fork_usec:%lld\r\n"
                         "total_forks:%lld\r\n"
-                        "migrate_cached_sockets:0\r\n"
+                        "migrate_cached_sockets:%lu\r\n"
                         "slave_expires_tracked_keys:0\r\n"
                         "active_defrag_hits:0\r\n"
                         "active_defrag_misses:0\r\n"
@@ -513,7 +515,8 @@ static sds infoStats(sds info) {
                         "acl_access_denied_key:0\r\n"
                         "acl_access_denied_channel:0\r\n",
                         pubsubChannelCount(), pubsubPatternCount(), pubsubShardChannelCount(),
-                        fork_info.latest_fork_usec, fork_info.total_forks, server.stat_unexpected_error_replies, server.stat_total_error_replies,
+                        fork_info.latest_fork_usec, fork_info.total_forks, migrateCachedSocketCount(),
+                        server.stat_unexpected_error_replies, server.stat_total_error_replies,
                         server.stat_dump_payload_sanitizations, server.stat_total_reads_processed,
                         server.stat_total_writes_processed, server.stat_io_reads_processed,
                         server.stat_io_writes_processed, server.stat_client_qbuf_limit_disconnections,
@@ -523,28 +526,7 @@ static sds infoStats(sds info) {
 }
 
 static sds infoReplication(sds info) {
-    sds backlog = configText("repl-backlog-size", "");
-    long long backlog_size = INFO_DEFAULT_REPL_BACKLOG_SIZE;
-    if (sdslen(backlog)) {
-        long long v;
-        if (string2ll(backlog, sdslen(backlog), &v)) backlog_size = v;
-    }
-    sdsfree(backlog);
-    return sdscatprintf(info,
-                        "# Replication\r\n"
-                        "role:master\r\n"
-                        "connected_slaves:0\r\n"
-                        "replicas_waiting_psync:0\r\n"
-                        "master_failover_state:no-failover\r\n"
-                        "master_replid:%s\r\n"
-                        "master_replid2:0000000000000000000000000000000000000000\r\n"
-                        "master_repl_offset:0\r\n"
-                        "second_repl_offset:-1\r\n"
-                        "repl_backlog_active:0\r\n"
-                        "repl_backlog_size:%lld\r\n"
-                        "repl_backlog_first_byte_offset:0\r\n"
-                        "repl_backlog_histlen:0\r\n",
-                        infoReplicationId(), backlog_size);
+    return replicationInfoSection(info);
 }
 
 static sds infoCpu(sds info) {

@@ -18,6 +18,7 @@
 #include "info.h"
 #include "networking.h"
 #include "object.h"
+#include "replication.h"
 #include "server.h"
 #include "zmalloc.h"
 
@@ -98,7 +99,10 @@ serverMemOverhead *getMemoryOverheadData(void) {
     size_t total = mh->startup_allocated;
     mh->clients_normal = memoryClientsUsage();
     total += mh->clients_normal;
-    /* Replication, cluster, AOF and scripting do not exist yet: their buffers are nil. */
+    mh->clients_replicas = replicationReplicaClientsMemory();
+    mh->repl_backlog = replicationBacklogMemory();
+    total += mh->clients_replicas + mh->repl_backlog;
+    /* Cluster, AOF and scripting buffers are not counted here yet. */
 
     for (int j = 0; server.db && j < server.dbnum; j++) {
         serverDb *db = &server.db[j];

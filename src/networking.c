@@ -38,6 +38,7 @@
 #include "networking.h"
 #include "tier/tier.h"
 #include "aof.h"
+#include "replication.h"
 #include "server.h"
 #include "util.h"
 #include "zmalloc.h"
@@ -241,6 +242,7 @@ static void releaseQueryBuffer(client *c) {
     }
     c->querybuf = NULL;
     c->qb_pos = 0;
+    c->repl_applied = 0;
 }
 
 void freeClient(client *c) {
@@ -254,6 +256,7 @@ void freeClient(client *c) {
         if (ln) listDelNode(server.clients_to_close, ln);
         c->flags &= ~CLIENT_CLOSE_ASAP;
     }
+    if (c->repl_data || (c->flags & CLIENT_PRIMARY)) replicationFreeClient(c);
     releaseQueryBuffer(c);
     if (c->flags & CLIENT_BLOCKED) {
         if (c->btype == BLOCKED_POSTPONE) {
@@ -481,7 +484,7 @@ static int processMultibulkBuffer(client *c) {
             c->argv = zrealloc(c->argv, sizeof(robj *) * (size_t)c->argv_len);
         }
         if (c->qb_pos == 0 && c->bulklen >= PROTO_MBULK_BIG_ARG && c->querybuf != shared_qb &&
-            sdslen(c->querybuf) == (size_t)c->bulklen + 2) {
+            sdslen(c->querybuf) == (size_t)c->bulklen + 2 && !(c->flags & CLIENT_PRIMARY)) {
             /* The buffer is exactly this argument: it becomes the object. */
             sdsIncrLen(c->querybuf, -2);
             c->argv[c->argc++] = createObjectFromSds(c->querybuf);
@@ -531,6 +534,8 @@ void resetClient(client *c) {
 void commandProcessed(client *c) {
     if (c->flags & CLIENT_BLOCKED) return;
     resetClient(c);
+    /* The primary's bytes of this command go on to our backlog and replicas. */
+    if (c->flags & CLIENT_PRIMARY) replicationPrimaryApplied(c);
 }
 
 /* Runs the parsed command. C_ERR when the client was freed meanwhile. */
@@ -560,9 +565,13 @@ int processInputBuffer(client *c) {
     }
     /* A client told to close with nothing to send still needs the write path to close it. */
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) putClientInPendingWriteQueue(c);
-    if (c->querybuf && c->qb_pos) {
-        sdsrange(c->querybuf, (ssize_t)c->qb_pos, -1);
-        c->qb_pos = 0;
+    /* The primary link keeps the bytes of a command until it is applied (it may wait
+     * for cold values): they are passed on to sub-replicas as they were received. */
+    size_t consumed = (c->flags & CLIENT_PRIMARY) ? c->repl_applied : c->qb_pos;
+    if (c->querybuf && consumed) {
+        sdsrange(c->querybuf, (ssize_t)consumed, -1);
+        c->qb_pos -= consumed;
+        c->repl_applied = 0;
     }
     return C_OK;
 }
@@ -610,8 +619,10 @@ static void readQueryFromClient(aeEventLoop *el, int fd, void *privdata, int mas
         if ((size_t)c->bulklen + 2 > have) readlen = (size_t)c->bulklen + 2 - have;
     }
     if (c->querybuf == NULL) {
-        if (big_arg || shared_qb_user) {
-            c->querybuf = sdsempty(); /* the shared one is taken by a client mid-command */
+        if (big_arg || shared_qb_user || (c->flags & CLIENT_PRIMARY)) {
+            /* The shared one is taken by a client mid-command; the primary link keeps
+             * unapplied bytes across reads. */
+            c->querybuf = sdsempty();
         } else {
             if (shared_qb == NULL) {
                 shared_qb = sdsnewlen(SDS_NOINIT, PROTO_IOBUF_LEN);
@@ -687,6 +698,8 @@ int prepareClientToWrite(client *c) {
     if ((c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) && !(c->flags & CLIENT_PUSHING)) return C_ERR;
     if ((c->flags & CLIENT_PRIMARY) && !(c->flags & CLIENT_PUSHING)) return C_ERR;
     if (c->fd == -1) return C_ERR;
+    /* A replica waiting for its RDB accumulates the stream; it is sent afterwards. */
+    if ((c->flags & CLIENT_REPLICA) && !replicationClientMayWrite(c)) return C_OK;
     if (!clientHasPendingReplies(c)) putClientInPendingWriteQueue(c);
     return C_OK;
 }

@@ -86,7 +86,8 @@ typedef long long mstime_t; /* same as server.h; C11 allows the repeat */
 #define BLOCKED_POSTPONE 6
 #define BLOCKED_SHUTDOWN 7
 #define BLOCKED_TIERING 8
-#define BLOCKED_NUM 9
+#define BLOCKED_MIGRATE 9 /* MIGRATE & co waiting for the target (migrate.c) */
+#define BLOCKED_NUM 10
 
 /* Reply blocks after the static buffer is full. */
 typedef struct clientReplyBlock {
@@ -137,6 +138,8 @@ typedef struct client {
     void *mstate;                  /* MULTI state, owned by multi.c */
     void *pubsub_state;            /* subscriptions, owned by pubsub.c */
     void *tier_wait;               /* tiering: pending cold reads, owned by src/tier */
+    void *repl_data;               /* replication: a replica's state, owned by replication.c */
+    size_t repl_applied;           /* primary link: querybuf bytes applied and passed on */
     char *peerid;                  /* "ip:port" cached, NULL until asked */
     char *sockname;
     long long woff;

@@ -39,6 +39,7 @@
 #include <lzf.h>
 
 #include "rdb.h"
+#include "replication.h"
 #include "tier/tier.h"
 #include "config.h"
 #include "crc64.h"
@@ -2427,6 +2428,7 @@ void rdbKillChild(void) {
     rdbRemoveTempFile(pid);
     rdb_state.save_time_last = time(NULL) - rdb_state.save_time_start;
     resetChildState();
+    replicationBackgroundSaveDone(0);
 }
 
 static void checkChildDone(void) {
@@ -2437,6 +2439,7 @@ static void checkChildDone(void) {
         serverLog(LL_WARNING, "waitpid() returned an error: %s. child_type: RDB, child_pid = %d", strerror(errno),
                   (int)server.child_pid);
         resetChildState();
+        replicationBackgroundSaveDone(0);
         return;
     }
     int exitcode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -2444,6 +2447,7 @@ static void checkChildDone(void) {
     receiveChildInfo();
     backgroundSaveDone(exitcode, bysignal);
     resetChildState();
+    replicationBackgroundSaveDone(!bysignal && exitcode == 0); /* replicas waiting for this file */
 }
 
 void rdbCron(void) {

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "evict.h"
 #include "networking.h"
+#include "replication.h"
 #include "server.h"
 #include "zmalloc.h"
 
@@ -265,7 +266,14 @@ static int verifyWriteAllowed(scriptRunCtx *ctx, serverCommand *cmd, sds *err) {
         *err = sdsnew("Write commands are not allowed from read-only scripts.");
         return C_ERR;
     }
-    if (!(cmd->flags & CMD_WRITE) || (ctx->flags & SCRIPT_RUN_WRITE_DIRTY)) return C_OK;
+    if (!(cmd->flags & CMD_WRITE)) return C_OK;
+    robj *repl_refusal = replicationWriteRefusal(ctx->original_client);
+    if (repl_refusal) {
+        sds e = objectGetVal(repl_refusal);
+        *err = sdsnewlen(e, sdslen(e) - 2); /* without the CRLF */
+        return C_ERR;
+    }
+    if (ctx->flags & SCRIPT_RUN_WRITE_DIRTY) return C_OK;
     int disk_error = writesDeniedByDiskError();
     if (disk_error == DISK_ERROR_RDB) {
         sds e = objectGetVal(shared.bgsaveerr);

@@ -42,6 +42,7 @@
 #include "networking.h"
 #include "propagate.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "script.h"
 #include "tier/tier.h"
 #include "slowlog.h"
@@ -65,9 +66,10 @@ static const char log_level_marks[] = ".-*#";
 /* Logging                                                                    */
 /* ------------------------------------------------------------------------- */
 
-/* 'C' in a fork child, 'M' in the primary process (replicas will say 'S'). */
+/* 'C' in a fork child, 'S' on a replica, 'M' on a primary. */
 static char serverRoleChar(void) {
-    return server.pid && server.pid != getpid() ? 'C' : 'M';
+    if (server.pid && server.pid != getpid()) return 'C';
+    return replicationIsReplica() ? 'S' : 'M';
 }
 
 void serverLogRaw(int level, const char *msg) {
@@ -215,6 +217,7 @@ static long long serverCron(struct aeEventLoop *el, long long id, void *clientDa
     aofCron();
     /* rdbCron reaps whatever child there is: not an AOF rewrite (aofCron does). */
     if (rdbCron && server.child_type != CHILD_TYPE_AOF) rdbCron();
+    replicationCron();
     checkClientPauseTimeoutAndReturnIfPaused();
     server.cronloops++;
     return 1000 / server.hz;
@@ -248,6 +251,7 @@ static void beforeSleep(struct aeEventLoop *el) {
     tierBeforeSleep(); /* completions, demotion, and this turn's I/O submitted */
     if (handleClientsBlockedOnKeys) handleClientsBlockedOnKeys();
     if (blockedBeforeSleep) blockedBeforeSleep();
+    replicationBeforeSleep(); /* WAIT wake-ups; GETACK before the replicas' buffers go out */
     tierSubmitIo(); /* after every command of this turn has queued its reads */
     /* The AOF is written (and with appendfsync always fsynced) before any reply. */
     aofBeforeSleep();
@@ -377,7 +381,8 @@ int processCommand(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) return C_OK;
     if (server.maxmemory) {
         int evict = performEvictions();
-        int denied = (evict == EVICT_FAIL || evict == EVICT_WAIT) &&
+        /* The primary's commands are never refused: the replica must mirror it. */
+        int denied = (evict == EVICT_FAIL || evict == EVICT_WAIT) && !mustObeyClient(c) &&
                      (evictionCommandDeniedOnOOM(c) || scriptCommandDeniedOnOOM(c));
         int queued = (c->flags & CLIENT_MULTI) && c->cmd->proc != execCommand;
         if (denied && evict == EVICT_WAIT && !queued && !clientDeniesBlocking(c)) {
@@ -402,6 +407,12 @@ int processCommand(client *c) {
         ((c->cmd->flags & CMD_WRITE) || scriptCommandMayWrite(c) || c->cmd->proc == pingCommand ||
          (c->cmd->proc == execCommand && (multiQueuedCommandFlags(c) & CMD_WRITE)))) {
         rejectCommandSds(c, sdscatfmt(sdsempty(), "-MISCONF Errors writing to the AOF file: %s", aofWriteErrorString()));
+        return C_OK;
+    }
+    /* READONLY, MASTERDOWN and NOREPLICAS. */
+    robj *repl_err = replicationCommandRefusal(c);
+    if (repl_err) {
+        rejectCommandObject(c, repl_err);
         return C_OK;
     }
     /* A subscribed RESP2 connection only takes (un)subscribe commands, PING, QUIT and RESET. */
@@ -630,7 +641,7 @@ static void registerSubsystems(void) {
                                             zsetTypeRegister, pubsubRegister,   multiRegister,
                                             evictRegister,    hllTypeRegister,  rdbRegister,
                                             scriptRegister,   aofRegister,
-                                            tierRegister,     flashMigrateRegister};
+                                            tierRegister,     flashMigrateRegister, replicationRegister};
     for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++)
         if (registrations[i]) registrations[i]();
 }
@@ -825,6 +836,7 @@ int main(int argc, char **argv) {
     tierInit(); /* the flash file is open before data loads (loading demotes) */
     /* With appendonly yes the AOF is the dataset; the RDB is not loaded then. */
     if (!aofStartup() && loadDataFromDisk) loadDataFromDisk();
+    replicationInit(); /* connects to the primary named by replicaof */
     if (server.ipfd_count > 0) serverLog(LL_NOTICE, "Ready to accept connections tcp");
     if (server.sofd > 0) serverLog(LL_NOTICE, "Ready to accept connections unix");
     aeMain(server.el);

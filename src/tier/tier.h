@@ -81,5 +81,9 @@ void tierCron(void);
 
 /* ---- Introspection ---- */
 unsigned long long tierColdKeys(void);
+/* FLASH.MIGRATE.PROBE (tier_probe.c): returns the state ("ready", "recovering", "error",
+ * or "disabled" without flash-path) and fills the file's capacity, its free bytes (free
+ * segments) and its path ("" without tiering). */
+const char *tierProbeFigures(unsigned long long *capacity, unsigned long long *free_bytes, const char **path);
 
 #endif

@@ -94,11 +94,10 @@ start_server [list tags {tiering external:skip} overrides $fc_overrides] {
             assert_equal [lrange $n 7 8] [lrange $f 7 8] "(key specs of flash.$name)"
         }
         set listed [r command list filterby aclcat flash]
-        foreach name [concat $::fc_twins debug.demote debug.state compaction.trigger compaction.stats convert drain] {
+        foreach name [concat $::fc_twins debug.demote debug.state compaction.trigger compaction.stats convert drain \
+                          migrate migrate.probe] {
             assert {[lsearch -exact $listed flash.$name] >= 0}
         }
-        # No MIGRATE in this server: the FLASH.MIGRATE* commands are not served.
-        assert_error {*unknown command*} {r flash.migrate.probe}
     }
 
     test {FLASH.* strings and hashes reply exactly as their twins} {
