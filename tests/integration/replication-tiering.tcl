@@ -43,6 +43,17 @@ proc repl_tier_demote_all {keys} {
     }
 }
 
+# Calls of FLASH.* commands on the current server, from INFO commandstats.
+proc repl_flash_calls {} {
+    set total 0
+    foreach line [split [r info commandstats] "\n"] {
+        if {[regexp {^cmdstat_flash\.[^:]+:calls=([0-9]+)} $line -> calls]} {
+            incr total $calls
+        }
+    }
+    return [dict create total $total]
+}
+
 start_server [list tags {tiering repl external:skip} overrides [tier_overrides]] {
     start_server [list overrides [tier_overrides]] {
         set n 40
@@ -97,6 +108,28 @@ start_server [list tags {tiering repl external:skip} overrides [tier_overrides]]
             repl_wait_caught_up
             repl_wait_same_digest
             assert_match "*-tx" [r get k:str:0]
+        }
+
+        test "Tiering: FLASH.* writes replicate as native commands (the replica never runs FLASH.*)" {
+            set keys [repl_tier_keys 0 k 5]
+            repl_tier_demote_all $keys
+            set calls_before [dict get [repl_flash_calls] total]
+            r -1 flash.set k:str:0 fresh px 500000
+            r -1 flash.hset k:hash:0 f9 v9 ex 600
+            r -1 flash.lpush k:list:0 l1 l2 keepttl
+            r -1 flash.zadd k:zset:0 7 z7
+            r -1 flash.rpoplpush k:list:1 k:list:2
+            r -1 flash.zunionstore k:zset:dst 2 k:zset:0 k:zset:1 weights 1 2
+            r -1 flash.set k:tmp x
+            r -1 flash.del k:tmp
+            repl_wait_caught_up
+            repl_wait_same_digest
+            assert_equal fresh [r get k:str:0]
+            assert_range [r pttl k:str:0] 1 500000
+            assert_range [r ttl k:hash:0] 1 600
+            assert_equal 0 [r exists k:tmp]
+            # The replica's primary link ran native commands only.
+            assert_equal $calls_before [dict get [repl_flash_calls] total]
         }
 
         test "Tiering replica: deletions, overwrites and expiry of cold keys from the primary" {
