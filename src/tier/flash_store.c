@@ -3,10 +3,8 @@
  * THE FILE
  * One file, preallocated to the capacity with fallocate and opened with O_DIRECT (a probe
  * read checks that the file system takes it; otherwise buffered I/O, with a warning
- * through the caller's log proc). Writes are 4 KiB aligned in offset, length and
- * memory; reads of small records only to the file's direct I/O alignment (statx's
- * STATX_DIOALIGN, often 512 bytes), so a read moves about the record's bytes, not one or
- * two whole blocks. The contents are scratch: nothing is read back after a restart, because the
+ * through the caller's log proc). Every request is 4 KiB aligned in offset, length and
+ * memory. The contents are scratch: nothing is read back after a restart, because the
  * cold values come back from the RDB/AOF and are demoted again. So there is no fsync (a
  * record is "done" once written to the file) and no superblock. An exclusive flock keeps
  * two servers off one file.
@@ -110,7 +108,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../crc32c.h"
@@ -273,8 +270,7 @@ struct flashStore {
     uint64_t capacity;
     uint32_t segsize, nseg, small_max;
     unsigned seg_shift;
-    int compact_locs;    /* small records get 48-bit locations (see LOC_WIDE) */
-    uint32_t read_align; /* offset and length alignment of small-record reads */
+    int compact_locs; /* small records get 48-bit locations (see LOC_WIDE) */
     fsSegment *segs;
     uint64_t *freemap; /* bit set = FREE */
     uint32_t nfree, nquarantined, free_hint;
@@ -831,9 +827,8 @@ static int locCheck(const flashStore *fs, flashLocation loc, uint64_t *start, ui
     } else if ((s->state != SEG_OPEN && s->state != SEG_SEALED) || in + len > s->fill) {
         return FLASH_ERR_INVALID;
     }
-    uint64_t align = locIsLarge(loc) ? FS_BLOCK : fs->read_align;
-    *start = off & ~(align - 1);
-    *size = roundUp(off + len, align) - *start;
+    *start = off & ~(uint64_t)(FS_BLOCK - 1);
+    *size = roundUp(off + len, FS_BLOCK) - *start;
     return FLASH_OK;
 }
 
@@ -1269,24 +1264,6 @@ static int directProbe(int fd) {
     return n == (ssize_t)FS_BLOCK;
 }
 
-/* The alignment small reads can use: the file system's direct I/O offset alignment when
- * it reports one below a block and a read at it works, else a block. */
-static uint32_t directReadAlign(int fd) {
-#ifdef STATX_DIOALIGN
-    struct statx stx;
-    if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) != 0 || !(stx.stx_mask & STATX_DIOALIGN)) return FS_BLOCK;
-    uint32_t align = stx.stx_dio_offset_align;
-    if (align == 0 || align >= FS_BLOCK || (align & (align - 1)) || stx.stx_dio_mem_align > FS_BLOCK) return FS_BLOCK;
-    void *buf = ioEngineAllocBuffer(FS_BLOCK);
-    ssize_t n = pread(fd, buf, align, (off_t)align);
-    ioEngineFreeBuffer(buf);
-    return n == (ssize_t)align ? align : FS_BLOCK;
-#else
-    (void)fd;
-    return FS_BLOCK;
-#endif
-}
-
 static int openError(char **err, const char *fmt, const char *path) {
     if (err) {
         char msg[512];
@@ -1322,7 +1299,6 @@ static int fileOpen(flashStore *fs, const char *path, char **err) {
     }
     if (!fs->direct_io)
         fsLog(fs, FLASH_LOG_WARNING, "flash store: O_DIRECT not available for %s, using buffered I/O", path);
-    fs->read_align = fs->direct_io ? directReadAlign(fs->fd) : FS_BLOCK;
     return 0;
 }
 
