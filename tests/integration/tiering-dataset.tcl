@@ -4,8 +4,11 @@
 # several connections, while it samples INFO memory every 20 ms. Then:
 #   - every value reads back exactly (MGETs and whole reads of the collections);
 #   - used_memory less mem_not_counted_for_evict (what maxmemory limits) never goes above
-#     maxmemory + flash-demotion-max-inflight + 1 MB (values stay in RAM until their
-#     write lands, and writers wait only when more than what is in flight is over);
+#     maxmemory + flash-demotion-max-inflight + 2 MB (values stay in RAM until their
+#     write lands, and writers wait only when more than what is in flight is over; the
+#     2 MB cover what demotion does not bound: the keyspace table's rehash allocates its
+#     new bucket array at once, 1-2 MB at this size, and replies in output buffers; the
+#     maximum seen was 0.7 MB over the in-flight bound, on a machine loaded by other work);
 #   - RSS stays under maxmemory + the RSS of the empty server (~7 MB) + the store's
 #     buffers (mem_not_counted_for_evict: 4 write buffers of a segment and the read pool,
 #     4-6 MB) + ::tds::rss_slack_mb of allocator slack (measured: RSS 20-24 MB at 8 MB of
@@ -73,7 +76,7 @@ set ::tds::dir [tier_temp_dir dataset]
 set ::tds::overrides [list dir $::tds::dir save "" maxmemory $::tds::maxmemory \
                           flash-path flash.bin flash-capacity [expr {$::tds::mm_mb * 40}]mb \
                           flash-demotion-max-inflight $::tds::inflight_mb\mb]
-set ::tds::bound [expr {$::tds::maxmemory + ($::tds::inflight_mb + 1) * $::tds::mb}]
+set ::tds::bound [expr {$::tds::maxmemory + ($::tds::inflight_mb + 2) * $::tds::mb}]
 
 start_server [list tags {tiering external:skip} overrides $::tds::overrides keep_persistence 1] {
     test "Tiering: [expr {10 * $::tds::mm_mb}] MB of values at maxmemory $::tds::mm_mb MB: all written, all read back" {
