@@ -8,5 +8,8 @@
 
 void crc64_init(void); /* optional: tables are built on first use anyway */
 uint64_t crc64(uint64_t crc, const unsigned char *s, uint64_t l);
+/* The same with the portable tables only (tests compare the two). */
+uint64_t crc64Software(uint64_t crc, const unsigned char *s, uint64_t l);
+const char *crc64Implementation(void); /* "pclmul" or "software" */
 
 #endif

@@ -48,6 +48,7 @@
 #include "hashtable.h"
 #include "intset.h"
 #include "listpack.h"
+#include "lzf_dec.h"
 #include "networking.h"
 #include "object.h"
 #include "quicklist.h"
@@ -552,14 +553,19 @@ static void *rdbLoadLzfString(rio *r, int flags, size_t *lenptr) {
         return NULL;
     }
     if (!rdbLengthPlausible(r, clen)) return NULL;
-    unsigned char *c = ztrymalloc(clen);
-    if (!c) {
-        rdbCorrupt("Out of memory loading a compressed string of %" PRIu64 " bytes", clen);
-        return NULL;
-    }
-    if (rdbReadRaw(r, c, clen) == -1) {
-        zfree(c);
-        return NULL;
+    /* Decompressed straight from the read-ahead window when it holds the whole input. */
+    unsigned char *c = NULL;
+    const unsigned char *in = rioReadInPlace(r, clen);
+    if (!in) {
+        if ((c = ztrymalloc(clen)) == NULL) {
+            rdbCorrupt("Out of memory loading a compressed string of %" PRIu64 " bytes", clen);
+            return NULL;
+        }
+        if (rdbReadRaw(r, c, clen) == -1) {
+            zfree(c);
+            return NULL;
+        }
+        in = c;
     }
     void *result = NULL;
     char *out;
@@ -575,7 +581,7 @@ static void *rdbLoadLzfString(rio *r, int flags, size_t *lenptr) {
         zfree(c);
         return NULL;
     }
-    if (lzf_decompress(c, (unsigned int)clen, out, (unsigned int)len) != len) {
+    if (lzfDecompress(in, clen, out, len) != len) {
         rdbCorrupt("Invalid LZF compressed string");
         if (s) sdsfree(s);
         else zfree(out);
@@ -618,6 +624,8 @@ void *rdbGenericLoadStringObject(rio *r, int flags, size_t *lenptr) {
         return buf;
     }
     if (!(flags & RDB_LOAD_SDS) && len <= OBJ_ENCODING_EMBSTR_SIZE_LIMIT) {
+        const unsigned char *in_place = rioReadInPlace(r, len);
+        if (in_place) return createStringObject((const char *)in_place, len);
         char buf[OBJ_ENCODING_EMBSTR_SIZE_LIMIT];
         if (rdbReadRaw(r, buf, len) == -1) return NULL;
         return createStringObject(buf, len);
@@ -1329,7 +1337,10 @@ static robj *rdbLoadZsetValue(int rdbtype, rio *r, int *error) {
     if (rdbLoadCount(r, &len, 2) == -1) LOAD_FAIL(RDB_LOAD_ERR_OTHER);
     if (len == 0) LOAD_FAIL(RDB_LOAD_ERR_EMPTY_KEY);
     o = createZsetObject();
-    hashtableExpand(((zset *)objectGetVal(o))->ht, len);
+    hashtable *members = ((zset *)objectGetVal(o))->ht;
+    hashtableExpand(members, len);
+    /* Kept at its final size: the first insert would otherwise shrink it back. */
+    hashtablePauseAutoShrink(members);
     while (len--) {
         double score;
         if ((ele = rdbGenericLoadStringObject(r, RDB_LOAD_SDS, NULL)) == NULL) LOAD_FAIL(RDB_LOAD_ERR_OTHER);
@@ -1350,11 +1361,12 @@ static robj *rdbLoadZsetValue(int rdbtype, rio *r, int *error) {
         sdsfree(ele);
         ele = NULL;
     }
+    hashtableResumeAutoShrink(members);
     zsetConvertToListpackIfNeeded(o, maxelelen, totelelen);
     return o;
 fail:
     sdsfree(ele);
-    if (o) decrRefCount(o);
+    if (o) decrRefCount(o); /* a paused table is freed all the same */
     return NULL;
 }
 
@@ -1369,6 +1381,9 @@ static robj *rdbLoadHashValue(rio *r, int with_expire, int *error) {
     if (len == 0) LOAD_FAIL(RDB_LOAD_ERR_EMPTY_KEY);
     o = createHashObject();
     hashTypeReserve(o, len);
+    /* A pre-sized table keeps its size: the first insert would otherwise shrink it back. */
+    hashtable *fields = o->encoding == OBJ_ENCODING_HT ? objectGetVal(o) : NULL;
+    if (fields) hashtablePauseAutoShrink(fields);
     while (len--) {
         if ((field = rdbGenericLoadStringObject(r, RDB_LOAD_SDS, NULL)) == NULL) LOAD_FAIL(RDB_LOAD_ERR_OTHER);
         if ((value = rdbGenericLoadStringObject(r, RDB_LOAD_SDS, NULL)) == NULL) LOAD_FAIL(RDB_LOAD_ERR_OTHER);
@@ -1377,17 +1392,17 @@ static robj *rdbLoadHashValue(rio *r, int with_expire, int *error) {
             expire = rdbLoadMillisecondTime(r, load_rdbver);
             if (rioGetReadError(r)) LOAD_FAIL(RDB_LOAD_ERR_OTHER);
         }
-        if (expire == -1 || expire > now) {
-            if (hashTypeExists(o, field)) {
-                rdbCorrupt("Duplicate hash fields detected");
-                LOAD_FAIL(RDB_LOAD_ERR_OTHER);
-            }
-            hashTypeSet(o, field, value, sdslen(value));
+        /* One lookup: hashTypeSet says when the field was there already (the value it
+         * then overwrote goes away with the whole object). */
+        if ((expire == -1 || expire > now) && hashTypeSet(o, field, value, sdslen(value))) {
+            rdbCorrupt("Duplicate hash fields detected");
+            LOAD_FAIL(RDB_LOAD_ERR_OTHER);
         }
         sdsfree(field);
         sdsfree(value);
         field = value = NULL;
     }
+    if (fields) hashtableResumeAutoShrink(fields);
     if (hashTypeLength(o) == 0) LOAD_FAIL(RDB_LOAD_ERR_EMPTY_KEY);
     return o;
 fail:
@@ -2101,6 +2116,7 @@ static int loadKeyValue(loadCtx *ctx, int type) {
     if (ctx->obs && ctx->obs->on_key) ctx->obs->on_key(ctx->obs->ud, ctx->dbid, key, type, val, ctx->expire);
     if (loadStoreKey(ctx, key, val) == -1) return -1;
     if (rdb_conf.key_load_delay) rdbKeyDelay(rdb_conf.key_load_delay);
+    rioReportProgress(ctx->r);
     return 0;
 }
 
@@ -2108,7 +2124,7 @@ static int loadKeyValue(loadCtx *ctx, int type) {
 static int loadChecksum(loadCtx *ctx) {
     if (ctx->rdbver < 5) return 0;
     observeStep(ctx, "check-checksum");
-    uint64_t expected = ctx->r->cksum, stored;
+    uint64_t expected = rioGetChecksum(ctx->r), stored;
     if (rdbReadRaw(ctx->r, &stored, 8) == -1) return -1;
     stored = le64toh(stored);
     if (ctx->obs && ctx->obs->on_checksum) ctx->obs->on_checksum(ctx->obs->ud, stored, expected);
@@ -2172,7 +2188,40 @@ static int loadNextItem(loadCtx *ctx) {
     return rc;
 }
 
+/* The keyspace tables keep the size RESIZEDB gave them while a file loads: otherwise
+ * the first insert into a freshly pre-sized (so nearly empty) table would shrink it back,
+ * and it would then regrow, with a full rehash, at every doubling. Returns the tables
+ * paused, for resumeKeyspaceShrink (which finds them again only if still in place). */
+static hashtable **pauseKeyspaceShrink(void) {
+    hashtable **paused = zmalloc(sizeof(*paused) * 2 * (size_t)server.dbnum);
+    for (int j = 0; j < server.dbnum; j++) {
+        paused[2 * j] = server.db[j].keys;
+        paused[2 * j + 1] = server.db[j].expires;
+        hashtablePauseAutoShrink(paused[2 * j]);
+        hashtablePauseAutoShrink(paused[2 * j + 1]);
+    }
+    return paused;
+}
+
+static void resumeKeyspaceShrink(hashtable **paused) {
+    for (int j = 0; j < server.dbnum; j++) {
+        if (server.db[j].keys == paused[2 * j]) hashtableResumeAutoShrink(paused[2 * j]);
+        if (server.db[j].expires == paused[2 * j + 1]) hashtableResumeAutoShrink(paused[2 * j + 1]);
+    }
+    zfree(paused);
+}
+
+static int rdbLoadRioItems(rio *r, int rdbflags, rdbLoadStats *stats, const rdbLoadObserver *obs);
+
 int rdbLoadRio(rio *r, int rdbflags, rdbLoadStats *stats, const rdbLoadObserver *obs) {
+    if (rdbflags & RDBFLAGS_CHECK_ONLY) return rdbLoadRioItems(r, rdbflags, stats, obs);
+    hashtable **paused = pauseKeyspaceShrink();
+    int rc = rdbLoadRioItems(r, rdbflags, stats, obs);
+    resumeKeyspaceShrink(paused);
+    return rc;
+}
+
+static int rdbLoadRioItems(rio *r, int rdbflags, rdbLoadStats *stats, const rdbLoadObserver *obs) {
     rdbLoadStats local;
     if (!stats) stats = &local;
     memset(stats, 0, sizeof(*stats));
@@ -2226,10 +2275,12 @@ int rdbLoad(const char *filename, int rdbflags) {
     size_t size = fstat(fileno(fp), &st) == 0 ? (size_t)st.st_size : 0;
     rio r;
     rioInitWithFile(&r, fp);
+    rioSetReadBuffer(&r, RIO_READ_BUFFER_SIZE); /* without memory for it, unbuffered */
     startLoading(size, 0);
     r.progress = rdbLoadProgress;
     rdbLoadStats stats;
     int rc = rdbLoadRio(&r, rdbflags, &stats, NULL);
+    rioReleaseReadBuffer(&r);
     fclose(fp);
     stopLoading(rc == C_OK);
     rdb_state.last_load_keys_loaded = stats.keys_loaded;

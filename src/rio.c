@@ -1,5 +1,6 @@
-/* rio.c -- the stream targets behind rio.h (buffer, memory, file, fd) and the chunked
- * read/write loop that feeds the checksum and progress hooks. */
+/* rio.c -- the stream targets behind rio.h (buffer, memory, file, fd), the chunked
+ * read/write loop that feeds the checksum and progress hooks, and the read-ahead window
+ * of file targets (rioSetReadBuffer; the fast path is inline in rio.h). */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,6 +8,9 @@
 
 #include "rio.h"
 #include "crc64.h"
+#include "zmalloc.h"
+
+static size_t fileRead(rio *r, void *buf, size_t len);
 
 /* ------------------------------------------------------------------------- */
 /* Chunked transfer                                                            */
@@ -30,8 +34,8 @@ size_t rioWrite(rio *r, const void *buf, size_t len) {
     return 1;
 }
 
-size_t rioRead(rio *r, void *buf, size_t len) {
-    if (r->flags & RIO_FLAG_READ_ERROR) return 0;
+/* Unbuffered reads: straight from the target, chunk by chunk. */
+static size_t rioReadChunks(rio *r, void *buf, size_t len) {
     char *p = buf;
     while (len) {
         size_t chunk = r->max_processing_chunk && r->max_processing_chunk < len ? r->max_processing_chunk : len;
@@ -46,6 +50,88 @@ size_t rioRead(rio *r, void *buf, size_t len) {
         if (r->progress) r->progress(r, r->processed_bytes);
     }
     return 1;
+}
+
+/* Runs the hooks over what was consumed from the window since they last ran. */
+static void rioSettleWindow(rio *r) {
+    if (r->ckpos == r->rpos) return;
+    while (r->ckpos < r->rpos) {
+        size_t left = (size_t)(r->rpos - r->ckpos);
+        size_t chunk = r->max_processing_chunk && r->max_processing_chunk < left ? r->max_processing_chunk : left;
+        if (r->update_cksum) r->update_cksum(r, r->ckpos, chunk);
+        r->ckpos += chunk;
+    }
+    rioReportProgress(r);
+}
+
+static void rioDropWindow(rio *r) {
+    r->ckpos = r->rpos = r->rend = r->rbuf;
+}
+
+/* The next block of the file into the (consumed and settled) window. */
+static int rioFillWindow(rio *r) {
+    size_t n = fread(r->rbuf, 1, r->rbuf_size, r->io.file.fp);
+    rioDropWindow(r);
+    if (n == 0) return 0;
+    r->io.file.pos += (off_t)n;
+    r->rend = r->rbuf + n;
+    return 1;
+}
+
+/* What the window does not hold: the rest of the window, then either a new block or,
+ * for a read at least a block long, the file straight into the destination. */
+static size_t rioReadWindowed(rio *r, unsigned char *p, size_t len) {
+    for (;;) {
+        size_t avail = (size_t)(r->rend - r->rpos);
+        size_t n = avail < len ? avail : len;
+        if (n) {
+            memcpy(p, r->rpos, n);
+            r->rpos += n;
+            r->processed_bytes += n;
+            p += n;
+            len -= n;
+        }
+        if (len == 0) return 1;
+        rioSettleWindow(r);
+        if (len >= r->rbuf_size) {
+            rioDropWindow(r);
+            return rioReadChunks(r, p, len);
+        }
+        if (!rioFillWindow(r)) {
+            r->flags |= RIO_FLAG_READ_ERROR;
+            return 0;
+        }
+    }
+}
+
+size_t rioReadSlow(rio *r, void *buf, size_t len) {
+    if (r->flags & RIO_FLAG_READ_ERROR) return 0;
+    if (r->rbuf && len) return rioReadWindowed(r, buf, len);
+    return rioReadChunks(r, buf, len);
+}
+
+int rioSetReadBuffer(rio *r, size_t size) {
+    if (r->read != fileRead || r->rbuf || size == 0 || r->io.file.size < 0) return 0;
+    r->rbuf = ztrymalloc(size);
+    if (!r->rbuf) return 0;
+    r->rbuf_size = size;
+    rioDropWindow(r);
+    return 1;
+}
+
+void rioReleaseReadBuffer(rio *r) {
+    if (!r->rbuf) return;
+    rioSettleWindow(r);
+    off_t unread = (off_t)(r->rend - r->rpos);
+    if (unread && fseeko(r->io.file.fp, -unread, SEEK_CUR) == 0) r->io.file.pos -= unread;
+    zfree(r->rbuf);
+    r->rbuf = r->ckpos = r->rpos = r->rend = NULL;
+    r->rbuf_size = 0;
+}
+
+uint64_t rioGetChecksum(rio *r) {
+    rioSettleWindow(r);
+    return r->cksum;
 }
 
 void rioGenericUpdateChecksum(rio *r, const void *buf, size_t len) {
@@ -154,8 +240,9 @@ static size_t fileRead(rio *r, void *buf, size_t len) {
     return 1;
 }
 
+/* The logical offset: what the reader consumed, not what the window read ahead. */
 static off_t fileTell(rio *r) {
-    return r->io.file.pos;
+    return r->io.file.pos - (off_t)(r->rend - r->rpos);
 }
 
 static int fileFlush(rio *r) {
@@ -243,7 +330,9 @@ void rioFreeFd(rio *r) {
 off_t rioRemaining(rio *r) {
     if (r->read == memRead) return (off_t)(r->io.mem.len - r->io.mem.pos);
     if (r->read == bufferRead) return (off_t)sdslen(r->io.buffer.ptr) - r->io.buffer.pos;
-    if (r->read == fileRead && r->io.file.size >= 0)
-        return r->io.file.pos > r->io.file.size ? 0 : r->io.file.size - r->io.file.pos;
+    if (r->read == fileRead && r->io.file.size >= 0) {
+        off_t pos = fileTell(r);
+        return pos > r->io.file.size ? 0 : r->io.file.size - pos;
+    }
     return -1;
 }
