@@ -139,6 +139,7 @@ struct hashtable {
     int8_t exp[2];           /* log2 of the bucket count; -1 when there is no table */
     int16_t pause_rehash;    /* > 0: entries must stay where they are */
     int16_t pause_shrink;
+    int8_t removed_while_paused; /* a delete while rehashing was paused: shrink on resume */
     size_t *deferred;        /* chains to compact when rehashing resumes: table bit 63 | index */
     size_t deferred_len, deferred_cap;
     uint64_t metadata[];     /* type->getMetadataSize() bytes, zeroed */
@@ -404,6 +405,7 @@ static void removeAt(hashtable *ht, const location *loc) {
     loc->b->meta &= (uint8_t)~(1u << loc->slot);
     loc->b->slots[loc->slot] = NULL;
     ht->used[loc->table]--;
+    if (ht->pause_rehash) ht->removed_while_paused = 1;
     if (isChained(&ht->tables[loc->table][loc->index])) {
         if (ht->pause_rehash)
             deferCompaction(ht, loc->table, loc->index);
@@ -579,8 +581,12 @@ static void shrinkIfNeeded(hashtable *ht) {
 
 static void pauseRehashing(hashtable *ht) { ht->pause_rehash++; }
 
+/* Only deletes call for a shrink: a pause around an insert (two-phase insert) must not
+ * shrink a table sized ahead with hashtableExpand(). */
 static void afterRehashingResumed(hashtable *ht) {
     if (ht->deferred_len) runDeferredCompactions(ht);
+    if (!ht->removed_while_paused) return;
+    ht->removed_while_paused = 0;
     shrinkIfNeeded(ht);
 }
 

@@ -680,6 +680,26 @@ static void test_expand_and_rehash(void **state) {
     assert_int_equal(rehash_completed, 1);
     for (size_t i = 0; i < BIG; i += 97) assert_int_equal(hashtableFind(ht, value(i), NULL), 1);
 
+    /* A two-phase insert into a table sized ahead keeps the size (only deletes shrink). */
+    hashtable *pre = hashtableCreate(&u64_type);
+    assert_int_equal(hashtableExpand(pre, BIG), 1);
+    size_t pre_buckets = hashtableBuckets(pre);
+    hashtablePosition pos;
+    assert_int_equal(hashtableFindPositionForInsert(pre, value(7), &pos, NULL), 1);
+    hashtableInsertAtPosition(pre, value(7), &pos);
+    assert_int_equal(hashtableBuckets(pre), pre_buckets);
+    assert_false(hashtableIsRehashing(pre));
+    /* ... while a delete during a pause still shrinks on resume. */
+    hashtableIterator it;
+    hashtableInitSafeIterator(&it, pre);
+    void *found;
+    assert_int_equal(hashtableNext(&it, &found), 1); /* pauses rehashing */
+    hashtableDelete(pre, value(7));
+    hashtableResetIterator(&it); /* resumes it */
+    finishRehashing(pre);
+    assert_true(hashtableBuckets(pre) < pre_buckets);
+    hashtableRelease(pre);
+
     /* Shrinking: paused, then resumed. */
     hashtablePauseAutoShrink(ht);
     for (size_t i = 100; i < BIG; i++) hashtableDelete(ht, value(i));
