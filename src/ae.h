@@ -70,5 +70,8 @@ int aeGetSetSize(aeEventLoop *el);
 int aeResizeSetSize(aeEventLoop *el, int setsize);
 /* While set, every poll returns immediately instead of sleeping. */
 void aeSetDontWait(aeEventLoop *el, int noWait);
+/* After a poll that found events, poll again without sleeping for up to usec before
+ * blocking (0: never). */
+void aeSetBusyPoll(aeEventLoop *el, long usec);
 
 #endif

@@ -687,6 +687,12 @@ static int applyHz(const char **err) {
     return 1;
 }
 
+static int applyBusyPoll(const char **err) {
+    (void)err;
+    if (server.el) aeSetBusyPoll(server.el, server.busy_poll_usec);
+    return 1;
+}
+
 static int applyTcpListeners(const char **err, const char *failure) {
     if (!server.el) return 1; /* not listening yet: initServer will use the new values */
     if (!restartTcpListeners) {
@@ -824,6 +830,8 @@ static const configDirective builtin_configs[] = {
     INT_CONFIG("databases", IMMUTABLE, dbnum, 1, INT_MAX, 16, NULL),
     INT_CONFIG("hz", MODIFIABLE, config_hz, 0, INT_MAX, CONFIG_DEFAULT_HZ, applyHz),
     BOOL_CONFIG("dynamic-hz", MODIFIABLE, dynamic_hz, 1, NULL),
+    INT_CONFIG("busy-poll-usec", MODIFIABLE, busy_poll_usec, 0, CONFIG_MAX_BUSY_POLL_USEC, CONFIG_DEFAULT_BUSY_POLL_USEC,
+               applyBusyPoll),
     BOOL_CONFIG("daemonize", IMMUTABLE, daemonize, 0, NULL),
     STRING_CONFIG("pidfile", IMMUTABLE | CONFIG_STR_EMPTY_IS_NULL, pidfile, NULL, NULL, NULL),
     SPECIAL_CONFIG("dir", CONFIG_FLAG_PROTECTED | CONFIG_FLAG_DENY_LOADING, NULL, setDir, getDir, NULL, NULL),

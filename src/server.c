@@ -720,6 +720,7 @@ static void initServer(void) {
         serverLog(LL_WARNING, "Failed creating the event loop. Error message: '%s'", strerror(errno));
         exit(1);
     }
+    aeSetBusyPoll(server.el, server.busy_poll_usec);
     initDatabases();
     populateCommandTable();
     slowlogInit();

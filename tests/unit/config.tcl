@@ -234,6 +234,22 @@ start_server {tags {"config"}} {
         assert_equal 10 [cfg_get hz]
     }
 
+    test {busy-poll-usec: 10 by default, 0..1000, and an idle server spends no CPU spinning} {
+        assert_equal 10 [cfg_get busy-poll-usec]
+        assert_error "*argument must be between 0 and 1000 inclusive" {r config set busy-poll-usec 1001}
+        r config set busy-poll-usec 1000
+        assert_equal 1000 [cfg_get busy-poll-usec]
+        # A spin of up to 1 ms follows each busy turn; with no requests, the loop sleeps.
+        r ping
+        set before [s used_cpu_user]
+        after 1000
+        set spent [expr {[s used_cpu_user] - $before}]
+        assert_lessthan $spent 0.05 "(user CPU seconds in 1 s of idleness)"
+        r config set busy-poll-usec 0
+        assert_equal PONG [r ping]
+        r config set busy-poll-usec 10
+    }
+
     test {CONFIG SET errors: unknown, immutable, protected, duplicate, odd arguments} {
         assert_error "ERR Unknown option or number of arguments for CONFIG SET - 'foo'" {r config set foo bar}
         assert_error "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config" \
