@@ -687,7 +687,10 @@ int clientHasPendingReplies(client *c) {
 void putClientInPendingWriteQueue(client *c) {
     if ((c->flags & CLIENT_PENDING_WRITE) || c->fd == -1) return;
     c->flags |= CLIENT_PENDING_WRITE;
-    listLinkNodeTail(server.clients_pending_write, &c->pending_write_lnode);
+    /* Newest first: a client queued by another's command (a subscriber getting a
+     * PUBLISH) is written after the clients whose commands ran later, so the replies
+     * the callers wait for go out before fan-out traffic. */
+    listLinkNodeHead(server.clients_pending_write, &c->pending_write_lnode);
     c->pending_write_node = &c->pending_write_lnode;
 }
 
