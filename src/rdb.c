@@ -1648,6 +1648,12 @@ static int rdbSaveInfoAuxFields(rio *r, int rdbflags) {
     if (rdbSaveAuxFieldStrInt(r, "ctime", (long long)time(NULL)) == -1) return -1;
     if (rdbSaveAuxFieldStrInt(r, "used-mem", (long long)zmalloc_used_memory()) == -1) return -1;
     if (rdbSaveAuxFieldStrInt(r, "aof-base", aof_base) == -1) return -1;
+    rdbReplInfo ri;
+    if (replicationRdbSaveInfo(&ri)) {
+        if (rdbSaveAuxFieldStrInt(r, "repl-stream-db", ri.stream_db) == -1) return -1;
+        if (rdbSaveAuxFieldStrStr(r, "repl-id", ri.replid) == -1) return -1;
+        if (rdbSaveAuxFieldStrInt(r, "repl-offset", ri.offset) == -1) return -1;
+    }
     return 0;
 }
 
@@ -1882,6 +1888,29 @@ static void rdbLoadProgress(rio *r, size_t processed) {
     processEventsWhileBlocked();
 }
 
+/* The replication fields of the file being loaded; `seen` counts the three. */
+static rdbReplInfo loaded_repl;
+static int loaded_repl_seen;
+
+const rdbReplInfo *rdbLoadedReplInfo(void) {
+    return &loaded_repl;
+}
+
+static void rdbLoadReplAuxField(sds key, sds val) {
+    long long v;
+    if (!strcasecmp(key, "repl-id")) {
+        if (sdslen(val) != RDB_REPL_ID_LEN) return;
+        memcpy(loaded_repl.replid, val, RDB_REPL_ID_LEN + 1);
+    } else if (!strcasecmp(key, "repl-offset")) {
+        if (!string2ll(val, sdslen(val), &v)) return;
+        loaded_repl.offset = v;
+    } else {
+        if (!string2ll(val, sdslen(val), &v) || v < 0 || v > INT_MAX) return;
+        loaded_repl.stream_db = (int)v;
+    }
+    if (++loaded_repl_seen == 3) loaded_repl.valid = 1;
+}
+
 /* Logs what the file says about itself. The producer is logged once: Valkey writes
  * valkey-ver first and redis-ver (its compatibility version) after it. */
 static void rdbLoadAuxField(sds key, sds val, int check_only, int *producer_logged) {
@@ -1903,10 +1932,11 @@ static void rdbLoadAuxField(sds key, sds val, int check_only, int *producer_logg
             if (!check_only)
                 serverLog(LL_NOTICE, "RDB memory usage when created %.2f Mb", (double)used / (1024 * 1024));
         }
+    } else if (!strcasecmp(key, "repl-id") || !strcasecmp(key, "repl-offset") || !strcasecmp(key, "repl-stream-db")) {
+        if (!check_only) rdbLoadReplAuxField(key, val);
     } else if (!strcasecmp(key, "aof-preamble") || !strcasecmp(key, "aof-base") || !strcasecmp(key, "redis-bits") ||
-               !strcasecmp(key, "repl-id") || !strcasecmp(key, "repl-offset") || !strcasecmp(key, "repl-stream-db") ||
                !strcasecmp(key, "lua")) {
-        /* Known and of no use here (replication info and old script caches). */
+        /* Known and of no use here (old script caches). */
     } else if (!check_only) {
         serverLog(LL_DEBUG, "Unrecognized RDB AUX field: '%s'", key);
     }
@@ -2215,9 +2245,13 @@ static int rdbLoadRioItems(rio *r, int rdbflags, rdbLoadStats *stats, const rdbL
 
 int rdbLoadRio(rio *r, int rdbflags, rdbLoadStats *stats, const rdbLoadObserver *obs) {
     if (rdbflags & RDBFLAGS_CHECK_ONLY) return rdbLoadRioItems(r, rdbflags, stats, obs);
+    memset(&loaded_repl, 0, sizeof(loaded_repl));
+    loaded_repl_seen = 0;
     hashtable **paused = pauseKeyspaceShrink();
     int rc = rdbLoadRioItems(r, rdbflags, stats, obs);
     resumeKeyspaceShrink(paused);
+    /* An AOF's base says where the stream stood at the rewrite, not at the AOF's end. */
+    if (rc != C_OK || (rdbflags & RDBFLAGS_AOF_PREAMBLE)) loaded_repl.valid = 0;
     return rc;
 }
 

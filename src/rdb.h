@@ -235,6 +235,20 @@ int rdbSave(const char *filename, int rdbflags); /* synchronous, temp file + ren
 int rdbSaveBackground(const char *filename, int rdbflags); /* C_OK when the child started */
 int rdbLoad(const char *filename, int rdbflags);           /* RDB_OK / RDB_NOT_EXIST / RDB_FAILED */
 
+/* Replication state an RDB carries (aux fields repl-stream-db, repl-id, repl-offset):
+ * where the primary's stream stood when the data was taken, so that a replica loading it
+ * follows the stream in the right database, and a restarted server can resume with a
+ * partial resync. Saved when replication.c reports a state (replicationRdbSaveInfo). */
+#define RDB_REPL_ID_LEN 40
+typedef struct rdbReplInfo {
+    int valid; /* all three fields were read */
+    int stream_db;
+    char replid[RDB_REPL_ID_LEN + 1];
+    long long offset;
+} rdbReplInfo;
+/* What the last load found (valid is 0 when the fields were absent). */
+const rdbReplInfo *rdbLoadedReplInfo(void);
+
 /* ---- Server integration ---- */
 void rdbRegister(void);       /* config directives; called from registerSubsystems() */
 void loadDataFromDisk(void);  /* start-up: loads dbfilename from dir, exits on failure */

@@ -1435,7 +1435,11 @@ static void loadTransferredRdb(void) {
     repl.offset = repl.new_offset;
     clearReplicationId2();
     createBacklog();
-    if (attachPrimaryClient(0) != C_OK) return;
+    /* A chained primary forwards its own primary's stream as it is: the RDB says which
+     * database that stream had selected when the data was taken. */
+    const rdbReplInfo *ri = rdbLoadedReplInfo();
+    int stream_db = ri->valid && ri->stream_db < server.dbnum ? ri->stream_db : 0;
+    if (attachPrimaryClient(stream_db) != C_OK) return;
     serverLog(LL_NOTICE, "PRIMARY <-> REPLICA sync: Finished with success");
     sendAck(); /* a primary that sent $EOF: waits for it before streaming */
 }
@@ -1950,9 +1954,54 @@ static robj *sharedError(const char *text) {
     return makeObjectShared(createObject(OBJ_STRING, sdsnew(text)));
 }
 
+int replicationRdbSaveInfo(rdbReplInfo *ri) {
+    memset(ri, 0, sizeof(*ri));
+    if (repl.primary_host) {
+        if (repl.primary) {
+            ri->stream_db = repl.primary->db->id;
+        } else if (repl.have_cached) {
+            ri->stream_db = repl.cached_db;
+        } else {
+            return 0;
+        }
+    } else {
+        if (!repl.backlog) return 0;
+        ri->stream_db = repl.replicas_eldb == -1 ? 0 : repl.replicas_eldb;
+    }
+    memcpy(ri->replid, repl.replid, sizeof(ri->replid));
+    ri->offset = repl.offset;
+    ri->valid = 1;
+    return 1;
+}
+
+/* The RDB loaded at start-up may say where a replication stream stood: a replica offers
+ * it to its primary for a partial resync, a primary takes the history back (with an
+ * empty backlog at that offset) so that its replicas can resume after its restart. */
+static void restoreReplicationFromRdb(void) {
+    const rdbReplInfo *ri = rdbLoadedReplInfo();
+    if (!ri->valid || ri->stream_db >= server.dbnum) return;
+    if (repl.primary_host) {
+        memcpy(repl.cached_replid, ri->replid, sizeof(repl.cached_replid));
+        repl.cached_offset = ri->offset;
+        repl.cached_db = ri->stream_db;
+        repl.have_cached = 1;
+        memcpy(repl.replid, ri->replid, sizeof(repl.replid));
+        repl.offset = ri->offset;
+        serverLog(LL_NOTICE, "Using the replication ID %s and offset %lld of the RDB file for a partial resync",
+                  ri->replid, ri->offset);
+    } else {
+        memcpy(repl.replid, ri->replid, sizeof(repl.replid));
+        repl.offset = ri->offset;
+        createBacklog();
+        serverLog(LL_NOTICE, "Replication ID %s and offset %lld restored from the RDB file", ri->replid,
+                  ri->offset);
+    }
+}
+
 void replicationInit(void) {
     newReplicationId();
     clearReplicationId2();
+    restoreReplicationFromRdb();
     repl.replicas = listCreate();
     repl.no_replicas_since = server.unixtime;
     repl.readonly_err = sharedError("-READONLY You can't write against a read only replica.\r\n");

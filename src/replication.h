@@ -65,6 +65,10 @@ sds replicationInfoSection(sds info); /* the whole "# Replication" section */
 size_t replicationBacklogMemory(void);
 size_t replicationReplicaClientsMemory(void);
 
+/* rdb.c: the replication fields of an RDB being saved (0: no replication state). */
+struct rdbReplInfo;
+int replicationRdbSaveInfo(struct rdbReplInfo *ri);
+
 /* rdb.c: a background save ended (ok: its file is complete). */
 void replicationBackgroundSaveDone(int ok);
 

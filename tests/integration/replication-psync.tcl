@@ -223,3 +223,100 @@ start_server {tags {"repl"} overrides {repl-backlog-ttl 1}} {
         }
     }
 }
+
+# RDBs made while replicating carry repl-stream-db, repl-id and repl-offset.
+# A replica that full-syncs from a replica in the middle of a stream in another database
+# follows that stream in that database (it is forwarded unchanged, without a SELECT).
+start_server {tags {"repl"}} {
+    start_server {} {
+        start_server {} {
+            test "Chained replication: a sub-replica synced mid-stream applies it in the stream's database" {
+                repl_attach -2 -1
+                r -2 select 9
+                r -2 set before 1
+                repl_wait_caught_up -2 -1
+                # The sub-replica syncs while the upstream stream has database 9 selected.
+                repl_attach -1 0
+                r -2 set after 2
+                r -2 hset h f v
+                repl_wait_caught_up -2 -1
+                repl_wait_caught_up -1 0
+                repl_wait_same_digest -2 0
+                r select 9
+                assert_equal 2 [r get after]
+                r select 0
+                assert_equal 0 [r dbsize]
+            }
+        }
+    }
+}
+
+# The same fields let a restarted replica resume with a partial resync, and a restarted
+# primary keep its replication ID and offset.
+set ::psync_rdb_dir [file join $::th_root tests tmp "psync-rdb.[pid].[clock clicks]"]
+file mkdir $::psync_rdb_dir
+start_server {tags {"repl"}} {
+    r set k0 v0
+    set primary_host [srv 0 host]
+    set primary_port [srv 0 port]
+    start_server [list overrides [list dir $::psync_rdb_dir] keep_persistence 1] {
+        test "A replica's RDB records the stream's position (repl-id, repl-offset, repl-stream-db)" {
+            repl_attach
+            r -1 select 5
+            r -1 set in5 x
+            repl_wait_caught_up
+            r save
+            set ::psync_saved_offset [s master_repl_offset]
+            set ::psync_replid [s -1 master_replid]
+            catch {r shutdown nosave}
+        }
+    }
+    test "A restarted replica resumes from its RDB with a partial resync" {
+        r select 5
+        r set in5-later y
+        set full [repl_stat sync_full]
+        set partial [repl_stat sync_partial_ok]
+        start_server [list overrides [list dir $::psync_rdb_dir replicaof "$primary_host $primary_port"] keep_persistence 1] {
+            repl_wait_online
+            repl_wait_caught_up
+            repl_wait_same_digest
+            assert_equal $full [repl_stat sync_full -1]
+            assert_equal [expr {$partial + 1}] [repl_stat sync_partial_ok -1]
+            r select 5
+            assert_equal y [r get in5-later]
+        }
+    }
+}
+file delete -force $::psync_rdb_dir
+
+set ::psync_primary_dir [file join $::th_root tests tmp "psync-primary.[pid].[clock clicks]"]
+file mkdir $::psync_primary_dir
+start_server {tags {"repl"}} {
+    start_server [list overrides [list dir $::psync_primary_dir] keep_persistence 1] {
+        test "A primary's RDB keeps its replication ID and offset" {
+            r -1 replicaof [srv 0 host] [srv 0 port]
+            repl_wait_online 0 -1
+            r set a 1
+            repl_wait_caught_up 0 -1
+            r save
+            set ::psync_primary_replid [s master_replid]
+            set ::psync_primary_offset [s master_repl_offset]
+            catch {r shutdown nosave}
+        }
+    }
+    start_server [list overrides [list dir $::psync_primary_dir] keep_persistence 1] {
+        test "A restarted primary takes its ID and offset back: its replica resumes with a partial resync" {
+            assert_equal $::psync_primary_replid [s master_replid]
+            assert_equal $::psync_primary_offset [s master_repl_offset]
+            assert_equal 1 [s repl_backlog_active]
+            r -1 replicaof [srv 0 host] [srv 0 port]
+            repl_wait_online 0 -1
+            assert_equal 1 [repl_stat sync_partial_ok 0]
+            assert_equal 0 [repl_stat sync_full 0]
+            r set b 2
+            repl_wait_caught_up 0 -1
+            repl_wait_same_digest 0 -1
+        }
+    }
+}
+file delete -force $::psync_primary_dir
