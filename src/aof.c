@@ -53,7 +53,7 @@
 #include "zmalloc.h"
 
 #define AOF_DEFAULT_REWRITE_MIN_SIZE (64LL * 1024 * 1024)
-#define AOF_AUTOSYNC_BYTES (32 * 1024 * 1024)   /* aof-rewrite-incremental-fsync */
+#define AOF_AUTOSYNC_BYTES (4 * 1024 * 1024)    /* aof-rewrite-incremental-fsync, as Valkey */
 #define AOF_REWRITE_ITEMS_PER_CMD 64            /* elements per RPUSH/SADD/... of a base */
 #define AOF_MANIFEST_MAX_LINE 1024
 #define AOF_ANNOTATION_MAX_LEN 1024
@@ -1602,6 +1602,7 @@ static int writeBaseFile(const char *filename) {
     }
     rio r;
     rioInitWithFile(&r, fp);
+    rioSetWriteBuffer(&r, RIO_WRITE_BUFFER_SIZE);
     if (aof_conf.incremental_fsync) rioSetAutoSync(&r, AOF_AUTOSYNC_BYTES);
     int error = 0;
     if (aof_conf.use_rdb_preamble) {

@@ -62,7 +62,7 @@
 #include "version.h"
 #include "zmalloc.h"
 
-#define RDB_AUTOSYNC_BYTES (1024 * 1024 * 32) /* rdb-save-incremental-fsync */
+#define RDB_AUTOSYNC_BYTES (1024 * 1024 * 4) /* rdb-save-incremental-fsync, as Valkey */
 #define RDB_BGSAVE_RETRY_DELAY 5              /* seconds before retrying a failed save point */
 #define RDB_LZF_MIN_LEN 20                    /* shorter strings are never compressed */
 #define RDB_INT_ENCODING_MAX_LEN 11           /* "-2147483648" */
@@ -1820,6 +1820,7 @@ static int rdbSaveToFile(const char *filename, int rdbflags) {
     }
     rio r;
     rioInitWithFile(&r, fp);
+    rioSetWriteBuffer(&r, RIO_WRITE_BUFFER_SIZE);
     if (rdb_conf.incremental_fsync) rioSetAutoSync(&r, RDB_AUTOSYNC_BYTES);
     int error = 0;
     if (rdbSaveRio(&r, rdbflags, &error) == C_ERR) {

@@ -87,6 +87,7 @@ struct rio {
             FILE *fp;
             off_t buffered; /* written since the last sync */
             off_t autosync; /* 0: no periodic sync */
+            off_t flushing_start, flushing_len; /* the chunk whose write-back is under way */
             off_t size;     /* size of a regular file when opened, -1 otherwise */
             off_t pos;      /* offset, tracked without asking the kernel */
         } file;
@@ -108,6 +109,11 @@ sds rioBufferTake(rio *r); /* the buffer target's sds, now the caller's */
 
 /* Writes and syncs every `bytes` bytes (0 disables). File targets only. */
 void rioSetAutoSync(rio *r, off_t bytes);
+/* Writes of a file target go out in chunks of this size (stdio's default is one 4 KiB
+ * block: on ext4's large folios each small write into a fresh folio zeroes the rest of
+ * it first). Call before the first write. */
+#define RIO_WRITE_BUFFER_SIZE (256 * 1024)
+void rioSetWriteBuffer(rio *r, size_t bytes);
 
 /* The CRC64 checksum hook: `cksum` accumulates over everything read or written. */
 void rioGenericUpdateChecksum(rio *r, const void *buf, size_t len);

@@ -4,8 +4,9 @@
 #
 #   1. is filled by persist-gen (the same deterministic mix of strings, hashes, lists,
 #      sets and sorted sets for both) through redis-cli --pipe;
-#   2. SAVE, timed; the RDB size;
-#   3. BGSAVE on an idle server, timed until rdb_bgsave_in_progress drops to 0;
+#   2. SAVE, timed (best of SAVE_ROUNDS, default 3, each after a sync); the RDB size;
+#   3. BGSAVE on an idle server, timed until rdb_bgsave_in_progress drops to 0 (best of
+#      SAVE_ROUNDS too);
 #   4. BGSAVE again under a write load (redis-benchmark SET overwriting the string keys):
 #      its time, the writes served meanwhile, the peak of parent RSS + the child's private
 #      memory (copy-on-write), and rdb_last_cow_size;
@@ -28,6 +29,7 @@ SIZE_MB=${1:-${SIZE_MB:-2048}}
 PORT=${PORT:-16420}
 WORKDIR=${WORKDIR:-/var/tmp}
 SEED=${SEED:-1}
+SAVE_ROUNDS=${SAVE_ROUNDS:-3}
 OURS=${OURS:-src/valkey-server}
 REF=$(command -v redis-server || true)
 WRITE_CLIENTS=${WRITE_CLIENTS:-16}
@@ -127,16 +129,28 @@ run() { # label binary
     R[$label,used_memory]=$(info_field memory used_memory)
     echo "   filled: ${R[$label,keys]} keys ($(cat "$TMP/gen.txt")) in $(secs "${R[$label,fill]}") s"
 
-    t0=$(now_ms)
-    [ "$(cli save)" = OK ] || { echo "SAVE failed" >&2; exit 1; }
-    R[$label,save]=$(( $(now_ms) - t0 ))
+    # The disk's write-back decides much of a save's time (rdb-save-incremental-fsync
+    # syncs every 32 MB), and it varies from one minute to the next on a shared machine:
+    # each save is timed SAVE_ROUNDS times, after a sync, and the best counts.
+    local round ms
+    for round in $(seq "$SAVE_ROUNDS"); do
+        sync
+        t0=$(now_ms)
+        [ "$(cli save)" = OK ] || { echo "SAVE failed" >&2; exit 1; }
+        ms=$(( $(now_ms) - t0 ))
+        [ -z "${R[$label,save]:-}" ] || [ "$ms" -lt "${R[$label,save]}" ] && R[$label,save]=$ms
+    done
     R[$label,rdb_size]=$(stat -c %s "$dir/dump.rdb")
 
-    t0=$(now_ms)
-    cli bgsave >/dev/null
-    wait_bgsave
-    R[$label,bgsave]=$(( $(now_ms) - t0 ))
-    [ "$(info_field persistence rdb_last_bgsave_status)" = ok ] || { echo "BGSAVE failed" >&2; exit 1; }
+    for round in $(seq "$SAVE_ROUNDS"); do
+        sync
+        t0=$(now_ms)
+        cli bgsave >/dev/null
+        wait_bgsave
+        ms=$(( $(now_ms) - t0 ))
+        [ -z "${R[$label,bgsave]:-}" ] || [ "$ms" -lt "${R[$label,bgsave]}" ] && R[$label,bgsave]=$ms
+        [ "$(info_field persistence rdb_last_bgsave_status)" = ok ] || { echo "BGSAVE failed" >&2; exit 1; }
+    done
 
     local strings
     strings=$(sed -n 's/.*strings=\([0-9]*\).*/\1/p' "$TMP/gen.txt")
