@@ -1025,6 +1025,16 @@ static int sendSyncCommand(int argc, const char **argv) {
     return rc;
 }
 
+/* One step of the handshake: the command goes out and the state waits for its reply, or
+ * the handshake fails. */
+static void sendHandshakeStep(int argc, const char **argv, int next_state) {
+    if (sendSyncCommand(argc, argv) != C_OK) {
+        handshakeFailed();
+        return;
+    }
+    repl.state = next_state;
+}
+
 /* Reads what is available of one reply line, byte by byte so that nothing after it
  * (the RDB) is consumed. 1: repl.line holds the line (no CRLF); 0: more to come;
  * -1: the connection failed. */
@@ -1068,20 +1078,12 @@ static void sendPsync(void) {
     } else {
         serverLog(LL_NOTICE, "Partial resynchronization not possible (no cached primary)");
     }
-    if (sendSyncCommand(3, argv) != C_OK) {
-        handshakeFailed();
-        return;
-    }
-    repl.state = REPL_STATE_RECEIVE_PSYNC_REPLY;
+    sendHandshakeStep(3, argv, REPL_STATE_RECEIVE_PSYNC_REPLY);
 }
 
 static void sendCapa(void) {
     const char *argv[5] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
-    if (sendSyncCommand(5, argv) != C_OK) {
-        handshakeFailed();
-        return;
-    }
-    repl.state = REPL_STATE_RECEIVE_CAPA_REPLY;
+    sendHandshakeStep(5, argv, REPL_STATE_RECEIVE_CAPA_REPLY);
 }
 
 static void sendAnnounceIp(void) {
@@ -1090,22 +1092,14 @@ static void sendAnnounceIp(void) {
         return;
     }
     const char *argv[3] = {"REPLCONF", "ip-address", repl_conf.announce_ip};
-    if (sendSyncCommand(3, argv) != C_OK) {
-        handshakeFailed();
-        return;
-    }
-    repl.state = REPL_STATE_RECEIVE_IP_REPLY;
+    sendHandshakeStep(3, argv, REPL_STATE_RECEIVE_IP_REPLY);
 }
 
 static void sendListeningPort(void) {
     char port[LONG_STR_SIZE];
     ll2string(port, sizeof(port), repl_conf.announce_port ? repl_conf.announce_port : server.port);
     const char *argv[3] = {"REPLCONF", "listening-port", port};
-    if (sendSyncCommand(3, argv) != C_OK) {
-        handshakeFailed();
-        return;
-    }
-    repl.state = REPL_STATE_RECEIVE_PORT_REPLY;
+    sendHandshakeStep(3, argv, REPL_STATE_RECEIVE_PORT_REPLY);
 }
 
 static void sendAuth(void) {
@@ -1122,11 +1116,7 @@ static void sendAuth(void) {
     } else {
         argv[1] = repl_conf.primary_auth;
     }
-    if (sendSyncCommand(argc, argv) != C_OK) {
-        handshakeFailed();
-        return;
-    }
-    repl.state = REPL_STATE_RECEIVE_AUTH_REPLY;
+    sendHandshakeStep(argc, argv, REPL_STATE_RECEIVE_AUTH_REPLY);
 }
 
 static void readTransfer(aeEventLoop *el, int fd, void *privdata, int mask);
@@ -1250,11 +1240,7 @@ static void handshakeHandler(aeEventLoop *el, int fd, void *privdata, int mask) 
         aeDeleteFileEvent(server.el, fd, AE_WRITABLE);
         repl.lastio = server.unixtime;
         const char *ping[1] = {"PING"};
-        if (sendSyncCommand(1, ping) != C_OK) {
-            handshakeFailed();
-            return;
-        }
-        repl.state = REPL_STATE_RECEIVE_PING_REPLY;
+        sendHandshakeStep(1, ping, REPL_STATE_RECEIVE_PING_REPLY);
         return;
     }
     int got = readReplyLine();
