@@ -2124,8 +2124,9 @@ static int autoRewriteDue(void) {
 void aofCron(void) {
     static time_t last_error_retry = 0;
     if (aofRewriteInProgress()) reapRewriteChild();
-    if (aof_restart_after_sync && server.unixtime != last_error_retry) {
-        last_error_retry = server.unixtime;
+    static time_t last_restart_retry = 0;
+    if (aof_restart_after_sync && server.unixtime != last_restart_retry) {
+        last_restart_retry = server.unixtime;
         aofRestartAfterFullSync();
     }
     if (server.child_pid == -1 && aof.rewrite_scheduled && !rewriteLimited()) startRewrite();

@@ -1889,7 +1889,11 @@ static void rdbLoadProgress(rio *r, size_t processed) {
     processEventsWhileBlocked();
 }
 
-/* The replication fields of the file being loaded; `seen` counts the three. */
+/* The replication fields of the file being loaded, and which of the three it had. */
+#define REPL_AUX_ID 1
+#define REPL_AUX_OFFSET 2
+#define REPL_AUX_DB 4
+#define REPL_AUX_ALL (REPL_AUX_ID | REPL_AUX_OFFSET | REPL_AUX_DB)
 static rdbReplInfo loaded_repl;
 static int loaded_repl_seen;
 
@@ -1902,14 +1906,17 @@ static void rdbLoadReplAuxField(sds key, sds val) {
     if (!strcasecmp(key, "repl-id")) {
         if (sdslen(val) != RDB_REPL_ID_LEN) return;
         memcpy(loaded_repl.replid, val, RDB_REPL_ID_LEN + 1);
+        loaded_repl_seen |= REPL_AUX_ID;
     } else if (!strcasecmp(key, "repl-offset")) {
         if (!string2ll(val, sdslen(val), &v)) return;
         loaded_repl.offset = v;
+        loaded_repl_seen |= REPL_AUX_OFFSET;
     } else {
         if (!string2ll(val, sdslen(val), &v) || v < 0 || v > INT_MAX) return;
         loaded_repl.stream_db = (int)v;
+        loaded_repl_seen |= REPL_AUX_DB;
     }
-    if (++loaded_repl_seen == 3) loaded_repl.valid = 1;
+    loaded_repl.valid = loaded_repl_seen == REPL_AUX_ALL;
 }
 
 /* Logs what the file says about itself. The producer is logged once: Valkey writes

@@ -1563,11 +1563,13 @@ void slaveofCommand(client *c) {
 
 /* Writes refused whatever the command: on a read-only replica, or on a primary short
  * of good replicas (min-replicas-to-write). */
+static int minReplicasEnforced(void) {
+    return repl_conf.min_replicas_to_write && repl_conf.min_replicas_max_lag;
+}
+
 static robj *replicationWritesRefusal(void) {
     if (repl.primary_host) return repl_conf.replica_ro ? repl.readonly_err : NULL;
-    if (repl_conf.min_replicas_to_write && repl_conf.min_replicas_max_lag &&
-        repl.good_replicas < repl_conf.min_replicas_to_write)
-        return repl.noreplicas_err;
+    if (minReplicasEnforced() && repl.good_replicas < repl_conf.min_replicas_to_write) return repl.noreplicas_err;
     return NULL;
 }
 
@@ -1576,17 +1578,14 @@ robj *replicationWriteRefusal(client *c) {
 }
 
 robj *replicationCommandRefusal(client *c) {
-    if (mustObeyClient(c)) return NULL;
-    uint64_t flags = c->cmd->flags;
-    if (c->cmd->proc == execCommand && (c->flags & CLIENT_MULTI)) flags |= multiQueuedCommandFlags(c);
-    /* A script that declares writes (a shebang without no-writes) is a write. */
-    if (scriptCommandMayWrite(c)) flags |= CMD_WRITE;
-    if (flags & CMD_WRITE) {
+    /* A primary without min-replicas refuses nothing: no per-command work then. */
+    if ((!repl.primary_host && !minReplicasEnforced()) || mustObeyClient(c)) return NULL;
+    if (commandMayWrite(c)) {
         robj *refusal = replicationWritesRefusal();
         if (refusal) return refusal;
     }
     if (repl.primary_host && repl.state != REPL_STATE_CONNECTED && !repl_conf.serve_stale_data &&
-        !(flags & CMD_STALE))
+        !(c->cmd->flags & CMD_STALE))
         return repl.masterdown_err;
     return NULL;
 }
@@ -1913,7 +1912,7 @@ sds replicationInfoSection(sds info) {
     info = sdscatprintf(info, "# Replication\r\nrole:%s\r\n", repl.primary_host ? "slave" : "master");
     if (repl.primary_host) info = infoReplicaFields(info);
     info = sdscatprintf(info, "connected_slaves:%lu\r\n", repl.replicas ? listLength(repl.replicas) : 0UL);
-    if (repl_conf.min_replicas_to_write && repl_conf.min_replicas_max_lag)
+    if (minReplicasEnforced())
         info = sdscatprintf(info, "min_slaves_good_slaves:%d\r\n", repl.good_replicas);
     info = infoReplicaLines(info);
     replBacklog *b = repl.backlog;

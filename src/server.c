@@ -343,6 +343,12 @@ static int commandBlockedByPause(client *c) {
     return server.pause_type == CLIENT_PAUSE_WRITE && (flags & (CMD_WRITE | CMD_MAY_REPLICATE));
 }
 
+int commandMayWrite(client *c) {
+    if (c->cmd->flags & CMD_WRITE) return 1;
+    if (c->cmd->proc == execCommand && (c->flags & CLIENT_MULTI) && (multiQueuedCommandFlags(c) & CMD_WRITE)) return 1;
+    return scriptCommandMayWrite(c);
+}
+
 int processCommand(client *c) {
     sds err = NULL;
     c->cmd = c->lastcmd = c->realcmd = lookupCommand(c->argv, c->argc);
@@ -397,15 +403,12 @@ int processCommand(client *c) {
     }
     /* After a failed background save (stop-writes-on-bgsave-error), writes and PING fail. */
     if (rdbWritesDeniedByBgsaveError && rdbWritesDeniedByBgsaveError() && !mustObeyClient(c) &&
-        ((c->cmd->flags & CMD_WRITE) || scriptCommandMayWrite(c) || c->cmd->proc == pingCommand ||
-         (c->cmd->proc == execCommand && (multiQueuedCommandFlags(c) & CMD_WRITE)))) {
+        (c->cmd->proc == pingCommand || commandMayWrite(c))) {
         rejectCommandObject(c, shared.bgsaveerr);
         return C_OK;
     }
     /* The same after an AOF write or fsync error. */
-    if (aofWritesDeniedByError() && !mustObeyClient(c) &&
-        ((c->cmd->flags & CMD_WRITE) || scriptCommandMayWrite(c) || c->cmd->proc == pingCommand ||
-         (c->cmd->proc == execCommand && (multiQueuedCommandFlags(c) & CMD_WRITE)))) {
+    if (aofWritesDeniedByError() && !mustObeyClient(c) && (c->cmd->proc == pingCommand || commandMayWrite(c))) {
         rejectCommandSds(c, sdscatfmt(sdsempty(), "-MISCONF Errors writing to the AOF file: %s", aofWriteErrorString()));
         return C_OK;
     }

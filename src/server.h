@@ -280,6 +280,9 @@ void bytesToHuman(char *s, size_t size, unsigned long long n);
 #define SHUTDOWN_NOW 4
 #define SHUTDOWN_FORCE 8
 int prepareForShutdown(struct client *c, int flags);
+/* c's command may write: a write command, an EXEC of queued writes, or a script that
+ * declares writes (shebang without no-writes). */
+int commandMayWrite(struct client *c);
 int isShutdownInitiated(void);
 
 #endif
