@@ -39,6 +39,7 @@
 #include "../zmalloc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
@@ -91,6 +92,7 @@ struct ioEngine {
     ioRequest *slots; /* depth contexts, owned here */
     ioRequest *free_slots;
     ioList early; /* failed before any I/O: completed by ioEngineProcessCompletions */
+    unsigned early_count;
     char fallback_reason[IO_REASON_LEN];
 
     /* io_uring back-end */
@@ -105,6 +107,7 @@ struct ioEngine {
     int stopping; /* under work_lock */
     pthread_mutex_t done_lock;
     ioList finished; /* under done_lock */
+    unsigned finished_count; /* under done_lock */
     pthread_t threads[IO_THREADS_MAX];
     int nthreads;
 };
@@ -132,10 +135,16 @@ static void listSplice(ioList *dst, ioList *src) {
     src->head = src->tail = NULL;
 }
 
-static ioList listTake(ioList *l) {
-    ioList all = *l;
-    l->head = l->tail = NULL;
-    return all;
+/* Detaches the first `max` entries of l (all of them if it is shorter). */
+static ioList listTakeUpTo(ioList *l, unsigned max) {
+    ioList taken = {NULL, NULL};
+    while (l->head && max--) {
+        ioRequest *r = l->head;
+        l->head = r->next;
+        listAppend(&taken, r);
+    }
+    if (!l->head) l->tail = NULL;
+    return taken;
 }
 
 static void signalEventFd(int efd) {
@@ -168,8 +177,8 @@ static void finishRequest(ioEngine *e, ioRequest *r) {
 }
 
 /* Finishes every request of a list taken off the engine; returns how many. */
-static int finishList(ioEngine *e, ioList l) {
-    int ran = 0;
+static unsigned finishList(ioEngine *e, ioList l) {
+    unsigned ran = 0;
     ioRequest *next;
     for (ioRequest *r = l.head; r; r = next) {
         next = r->next;
@@ -251,16 +260,16 @@ typedef struct {
     int res;
 } uringCompletion;
 
-static int uringReap(ioEngine *e) {
-    int ran = 0;
-    for (;;) {
+static unsigned uringReap(ioEngine *e, unsigned max) {
+    unsigned ran = 0;
+    while (ran < max) {
         uringCompletion batch[IO_REAP_BATCH];
         struct io_uring_cqe *cqe;
-        unsigned head, n = 0;
+        unsigned head, n = 0, want = max - ran < IO_REAP_BATCH ? max - ran : IO_REAP_BATCH;
         io_uring_for_each_cqe(&e->ring, head, cqe) {
             batch[n].r = io_uring_cqe_get_data(cqe);
             batch[n].res = cqe->res;
-            if (++n == IO_REAP_BATCH) break;
+            if (++n == want) break;
         }
         if (n == 0) break;
         io_uring_cq_advance(&e->ring, n);
@@ -372,6 +381,7 @@ static void *threadMain(void *arg) {
 
         pthread_mutex_lock(&e->done_lock);
         listAppend(&e->finished, r);
+        e->finished_count++;
         pthread_mutex_unlock(&e->done_lock);
         signalEventFd(e->efd);
     }
@@ -418,9 +428,12 @@ static int threadsSubmit(ioEngine *e) {
     return n;
 }
 
-static int threadsReap(ioEngine *e) {
+static unsigned threadsReap(ioEngine *e, unsigned max) {
     pthread_mutex_lock(&e->done_lock);
-    ioList done = listTake(&e->finished);
+    ioList done = listTakeUpTo(&e->finished, max);
+    unsigned n = 0;
+    for (ioRequest *r = done.head; r; r = r->next) n++;
+    e->finished_count -= n;
     pthread_mutex_unlock(&e->done_lock);
     return finishList(e, done);
 }
@@ -536,6 +549,7 @@ static int queueRequest(ioEngine *e, ioOp op, int fd, void *buf, size_t len, off
     if (offset < 0) { /* io_uring would read -1 as "the file position": refuse it for both */
         r->result = -EINVAL;
         listAppend(&e->early, r);
+        e->early_count++;
         e->inflight++;
         signalEventFd(e->efd);
         return 0;
@@ -572,18 +586,40 @@ int ioEngineSubmit(ioEngine *e) {
     return e->kind == IO_ENGINE_URING ? uringSubmit(e) : threadsSubmit(e);
 }
 
-int ioEngineProcessCompletions(ioEngine *e) {
-    /* Clear first: a completion that lands after the reap below signals again. */
-    clearEventFd(e->efd);
-    int ran = e->early.head ? finishList(e, listTake(&e->early)) : 0;
-    ran += e->kind == IO_ENGINE_URING ? uringReap(e) : threadsReap(e);
+unsigned ioEngineCompletionsReady(ioEngine *e) {
+    unsigned ready = e->early_count;
+    if (e->kind == IO_ENGINE_URING) {
+        if (e->ring_ready) ready += io_uring_cq_ready(&e->ring);
+    } else {
+        pthread_mutex_lock(&e->done_lock);
+        ready += e->finished_count;
+        pthread_mutex_unlock(&e->done_lock);
+    }
+    return ready;
+}
+
+unsigned ioEngineProcessCompletions(ioEngine *e, unsigned max) {
+    if (max == 0) max = UINT_MAX;
+    /* Cleared before reaping when this call takes everything, so a completion landing
+     * meanwhile signals again; when some must wait, the fd simply stays readable. */
+    int drains = ioEngineCompletionsReady(e) <= max;
+    if (drains) clearEventFd(e->efd);
+    unsigned ran = 0;
+    if (e->early.head) {
+        ioList l = listTakeUpTo(&e->early, max);
+        for (ioRequest *r = l.head; r; r = r->next) e->early_count--;
+        ran = finishList(e, l);
+    }
+    if (ran < max) ran += e->kind == IO_ENGINE_URING ? uringReap(e, max - ran) : threadsReap(e, max - ran);
+    /* More landed between the count and the reap than this call may take. */
+    if (drains && ran == max && ioEngineCompletionsReady(e)) signalEventFd(e->efd);
     return ran;
 }
 
 void ioEngineDrain(ioEngine *e) {
     for (;;) {
         ioEngineSubmit(e);
-        ioEngineProcessCompletions(e);
+        ioEngineProcessCompletions(e, 0);
         if (e->queued == 0 && e->inflight == 0) return;
         /* Callbacks may have queued more: hand them over before sleeping. */
         if (e->queued > 0 && ioEngineSubmit(e) == 0 && e->inflight == 0) {

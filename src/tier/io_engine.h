@@ -72,8 +72,12 @@ int ioEngineFsync(ioEngine *e, int fd, ioCompletionProc *done, void *privdata);
 
 /* Hands queued requests to the kernel (or the threads). Returns how many. */
 int ioEngineSubmit(ioEngine *e);
-/* Runs the callbacks of finished requests; returns how many ran. Non-blocking. */
-int ioEngineProcessCompletions(ioEngine *e);
+/* Runs the callbacks of at most `max` finished requests (0: no limit); returns how many
+ * ran. Non-blocking. Completions left for later keep the eventfd readable, so an event
+ * loop comes back for them without sleeping. */
+unsigned ioEngineProcessCompletions(ioEngine *e, unsigned max);
+/* How many finished requests wait for ioEngineProcessCompletions (no system call). */
+unsigned ioEngineCompletionsReady(ioEngine *e);
 /* Blocks until every in-flight request has completed and its callback has run. */
 void ioEngineDrain(ioEngine *e);
 

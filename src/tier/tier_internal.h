@@ -97,6 +97,7 @@ typedef struct tierRuntime {
     pthread_t main_thread;
     uint64_t next_version, next_token;
     uint64_t loop_iteration; /* event-loop turns, counted at the end of beforeSleep */
+    unsigned turn_completions; /* I/O completions handled in this event-loop turn */
     size_t demote_inflight_bytes; /* serialised bytes being written */
     size_t demote_inflight_ram;   /* RAM those writes will give back */
     unsigned long demote_inflight;

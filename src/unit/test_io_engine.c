@@ -122,7 +122,7 @@ static void waitAndProcess(ioEngine *e) {
     ioEngineSubmit(e);
     struct pollfd pfd = {.fd = ioEngineEventFd(e), .events = POLLIN};
     assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
-    ioEngineProcessCompletions(e);
+    ioEngineProcessCompletions(e, 0);
 }
 
 static void waitIdle(ioEngine *e) {
@@ -291,12 +291,45 @@ static void test_eventfd_and_thread(void **state) {
     assert_true(pfd.revents & POLLIN);
     usleep(1000);
     assert_int_equal(out.calls, 0); /* done, but not reported behind our back */
-    assert_int_equal(ioEngineProcessCompletions(f->e), 1);
+    assert_int_equal(ioEngineProcessCompletions(f->e, 0), 1);
     assert_int_equal(out.calls, 1);
     assert_int_equal(out.result, BLOCK);
     assert_true(pthread_equal(out.thread, pthread_self()));
     assert_int_equal(poll(&pfd, 1, 0), 0); /* cleared */
-    assert_int_equal(ioEngineProcessCompletions(f->e), 0);
+    assert_int_equal(ioEngineProcessCompletions(f->e, 0), 0);
+    ioEngineFreeBuffer(buf);
+}
+
+/* A limited pass runs that many callbacks, oldest first; the eventfd stays readable while
+ * completions wait, and is quiet once the last pass took them all. */
+static void test_completion_limit(void **state) {
+    fixture *f = begin(state);
+    enum { REQUESTS = 5, PER_PASS = 2 };
+    unsigned char *buf = ioEngineAllocBuffer(REQUESTS * BLOCK);
+    outcome out[REQUESTS] = {{0}};
+    for (int i = 0; i < REQUESTS; i++) fillBlock(buf + i * BLOCK, (unsigned)i, 5);
+    for (int i = 0; i < REQUESTS; i++)
+        assert_int_equal(ioEngineWrite(f->e, f->fd, buf + i * BLOCK, BLOCK, i * BLOCK, recordDone, &out[i]), 0);
+    assert_int_equal(ioEngineCompletionsReady(f->e), 0);
+    assert_int_equal(ioEngineSubmit(f->e), REQUESTS);
+    for (int waited = 0; ioEngineCompletionsReady(f->e) < REQUESTS; waited++) {
+        assert_true(waited < WAIT_MS);
+        usleep(1000);
+    }
+    struct pollfd pfd = {.fd = ioEngineEventFd(f->e), .events = POLLIN};
+    unsigned left = REQUESTS;
+    while (left > 0) {
+        unsigned want = left < PER_PASS ? left : PER_PASS;
+        assert_int_equal(ioEngineProcessCompletions(f->e, PER_PASS), want);
+        left -= want;
+        assert_int_equal(ioEngineCompletionsReady(f->e), left);
+        assert_int_equal(poll(&pfd, 1, 0), left > 0 ? 1 : 0);
+    }
+    for (int i = 0; i < REQUESTS; i++) {
+        assert_int_equal(out[i].calls, 1);
+        assert_int_equal(out[i].result, BLOCK);
+    }
+    assert_int_equal(ioEngineInFlight(f->e), 0);
     ioEngineFreeBuffer(buf);
 }
 
@@ -595,6 +628,7 @@ static const engineParams uring_direct = {IO_ENGINE_URING, 1}, uring_buffered = 
         cmocka_unit_test_prestate_setup_teardown(test_batch_submit, setup128, teardown, (void *)&p),            \
         cmocka_unit_test_prestate_setup_teardown(test_queue_full, setup4, teardown, (void *)&p),                \
         cmocka_unit_test_prestate_setup_teardown(test_eventfd_and_thread, setup4, teardown, (void *)&p),        \
+        cmocka_unit_test_prestate_setup_teardown(test_completion_limit, setup64, teardown, (void *)&p),         \
         cmocka_unit_test_prestate_setup_teardown(test_fsync, setup4, teardown, (void *)&p),                     \
         cmocka_unit_test_prestate_setup_teardown(test_errors, setup64, teardown, (void *)&p),                   \
         cmocka_unit_test_prestate_setup_teardown(test_release_inflight, setup128, teardown, (void *)&p),        \
