@@ -123,6 +123,9 @@
 #define FS_EAGER_FLUSH (256u << 10)   /* whole blocks waiting before they go without a flush */
 #define FS_READ_POOL_BUF (2 * FS_BLOCK) /* pooled read buffer: any record of one block */
 #define FS_READ_POOL_MAX 256
+/* Pooled read buffers carved from one region registered with the I/O engine (no page
+ * pinning per read); reads beyond this many in flight get buffers of their own. */
+#define FS_READ_ARENA_SLOTS 128
 #define FS_SCAN_WINDOW 16384u
 #define FS_MAX_VICTIMS 4 /* victims walked but still waiting for their copies */
 #define FS_URGENT_LIVE_RATIO 0.85
@@ -213,7 +216,7 @@ typedef struct fsLargeWrite {
 typedef struct fsRead {
     flashStore *fs;
     struct fsRead *next_free;
-    unsigned char *pool_buf; /* FS_READ_POOL_BUF bytes, owned by the op */
+    unsigned char *pool_buf; /* FS_READ_POOL_BUF bytes: an arena slot, or owned by the op */
     unsigned char *buf;      /* pool_buf, or a buffer of its own for bigger reads */
     uint64_t size, skip, done_bytes;
     uint32_t seg;
@@ -279,6 +282,9 @@ struct flashStore {
     fsWriteBuf *open;
     fsRead *read_pool;
     unsigned read_pool_len;
+    unsigned char *read_arena; /* FS_READ_ARENA_SLOTS pool buffers, registered */
+    unsigned char *arena_free[FS_READ_ARENA_SLOTS];
+    unsigned arena_free_len;
     fsDeferred *backlog_head, *backlog_tail;
     unsigned io_pending;
     uint64_t used_bytes, live_bytes, mem_bytes;
@@ -832,6 +838,25 @@ static int locCheck(const flashStore *fs, flashLocation loc, uint64_t *start, ui
     return FLASH_OK;
 }
 
+static int inArena(const flashStore *fs, const unsigned char *buf) {
+    return fs->read_arena && buf >= fs->read_arena && buf < fs->read_arena + FS_READ_ARENA_SLOTS * FS_READ_POOL_BUF;
+}
+
+static unsigned char *poolBufGet(flashStore *fs) {
+    if (fs->arena_free_len) return fs->arena_free[--fs->arena_free_len];
+    fs->mem_bytes += FS_READ_POOL_BUF;
+    return ioEngineAllocBuffer(FS_READ_POOL_BUF);
+}
+
+static void poolBufPut(flashStore *fs, unsigned char *buf) {
+    if (inArena(fs, buf)) {
+        fs->arena_free[fs->arena_free_len++] = buf;
+        return;
+    }
+    fs->mem_bytes -= FS_READ_POOL_BUF;
+    ioEngineFreeBuffer(buf);
+}
+
 static fsRead *readGet(flashStore *fs, uint64_t size) {
     fsRead *op = fs->read_pool;
     if (op) {
@@ -840,8 +865,7 @@ static fsRead *readGet(flashStore *fs, uint64_t size) {
     } else {
         op = zcalloc(sizeof(*op));
         op->fs = fs;
-        op->pool_buf = ioEngineAllocBuffer(FS_READ_POOL_BUF);
-        fs->mem_bytes += FS_READ_POOL_BUF;
+        op->pool_buf = poolBufGet(fs);
     }
     op->buf = op->pool_buf;
     if (size > FS_READ_POOL_BUF) {
@@ -860,8 +884,7 @@ static void readPut(flashStore *fs, fsRead *op) {
         fs->mem_bytes -= op->size;
     }
     if (fs->read_pool_len >= FS_READ_POOL_MAX) {
-        ioEngineFreeBuffer(op->pool_buf);
-        fs->mem_bytes -= FS_READ_POOL_BUF;
+        poolBufPut(fs, op->pool_buf);
         zfree(op);
         return;
     }
@@ -1302,6 +1325,18 @@ static int fileOpen(flashStore *fs, const char *path, char **err) {
     return 0;
 }
 
+/* The pool's read buffers, registered with the engine where it can. */
+static void readArenaInit(flashStore *fs) {
+    size_t len = (size_t)FS_READ_ARENA_SLOTS * FS_READ_POOL_BUF;
+    fs->read_arena = ioEngineAllocBuffer(len);
+    for (unsigned i = FS_READ_ARENA_SLOTS; i-- > 0;)
+        fs->arena_free[fs->arena_free_len++] = fs->read_arena + (size_t)i * FS_READ_POOL_BUF;
+    fs->mem_bytes += len;
+    if (ioEngineRegisterBuffer(fs->io, fs->read_arena, len) == -1 && !strcmp(ioEngineName(fs->io), "io_uring"))
+        fsLog(fs, FLASH_LOG_NOTICE, "flash store: the read buffers could not be registered with io_uring "
+                                    "(RLIMIT_MEMLOCK?); reads pin their pages one by one");
+}
+
 flashStore *flashStoreOpen(const char *path, uint64_t capacity, const flashStoreOptions *opts, ioEngine *io,
                            char **err) {
     flashStore *fs = zcalloc(sizeof(*fs));
@@ -1340,6 +1375,7 @@ flashStore *flashStoreOpen(const char *path, uint64_t capacity, const flashStore
     fs->wbs = zcalloc(sizeof(fsWriteBuf) * o->write_buffers);
     for (unsigned i = 0; i < o->write_buffers; i++) fs->wbs[i].fs = fs;
     fs->mem_bytes = sizeof(*fs) + sizeof(fsSegment) * fs->nseg + words * 8 + sizeof(fsWriteBuf) * o->write_buffers;
+    readArenaInit(fs);
     return fs;
 }
 
@@ -1382,12 +1418,14 @@ void flashStoreClose(flashStore *fs) {
     while (fs->read_pool) {
         fsRead *op = fs->read_pool;
         fs->read_pool = op->next_free;
-        ioEngineFreeBuffer(op->pool_buf);
+        poolBufPut(fs, op->pool_buf);
         zfree(op);
     }
     if (fs->cp.buf) ioEngineFreeBuffer(fs->cp.buf);
     if (fs->ahead) ioEngineFreeBuffer(fs->ahead);
     if (fs->scratch) ioEngineFreeBuffer(fs->scratch);
+    ioEngineUnregisterBuffer(fs->io);
+    if (fs->read_arena) ioEngineFreeBuffer(fs->read_arena);
     close(fs->fd);
     zfree(fs->segs);
     zfree(fs->freemap);

@@ -98,6 +98,8 @@ struct ioEngine {
     /* io_uring back-end */
     struct io_uring ring;
     int ring_ready;
+    char *fixed_buf;           /* registered as buffer 0, or NULL */
+    size_t fixed_len;
 
     /* thread back-end */
     ioList pending; /* owner only: accepted, waiting for ioEngineSubmit */
@@ -246,9 +248,22 @@ static void uringPrepare(ioEngine *e, ioRequest *r) {
         }
     }
     off_t off = r->offset + (off_t)r->transferred;
+    char *buf = r->buf + r->transferred;
+    unsigned len = (unsigned)chunkLen(r);
+    int fixed = e->fixed_buf && buf >= e->fixed_buf && buf + len <= e->fixed_buf + e->fixed_len;
     switch (r->op) {
-    case IO_OP_READ: io_uring_prep_read(sqe, r->fd, r->buf + r->transferred, (unsigned)chunkLen(r), (__u64)off); break;
-    case IO_OP_WRITE: io_uring_prep_write(sqe, r->fd, r->buf + r->transferred, (unsigned)chunkLen(r), (__u64)off); break;
+    case IO_OP_READ:
+        if (fixed)
+            io_uring_prep_read_fixed(sqe, r->fd, buf, len, (__u64)off, 0);
+        else
+            io_uring_prep_read(sqe, r->fd, buf, len, (__u64)off);
+        break;
+    case IO_OP_WRITE:
+        if (fixed)
+            io_uring_prep_write_fixed(sqe, r->fd, buf, len, (__u64)off, 0);
+        else
+            io_uring_prep_write(sqe, r->fd, buf, len, (__u64)off);
+        break;
     default: io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC); break;
     }
     io_uring_sqe_set_data(sqe, r);
@@ -517,6 +532,22 @@ void ioEngineRelease(ioEngine *e) {
             threadsShutdown(e);
     } /* a fork child has no workers and must not touch the (unmapped) ring */
     freeEngine(e);
+}
+
+int ioEngineRegisterBuffer(ioEngine *e, void *buf, size_t len) {
+    if (e->kind != IO_ENGINE_URING || !e->ring_ready || e->fixed_buf || !buf || !len) return -1;
+    struct iovec region = {.iov_base = buf, .iov_len = len};
+    if (io_uring_register_buffers(&e->ring, &region, 1) != 0) return -1;
+    e->fixed_buf = buf;
+    e->fixed_len = len;
+    return 0;
+}
+
+void ioEngineUnregisterBuffer(ioEngine *e) {
+    if (!e->fixed_buf || getpid() != e->owner_pid) return;
+    io_uring_unregister_buffers(&e->ring);
+    e->fixed_buf = NULL;
+    e->fixed_len = 0;
 }
 
 const char *ioEngineName(const ioEngine *e) {

@@ -58,6 +58,15 @@ const char *ioEngineName(const ioEngine *e); /* "io_uring" or "threads" */
 /* Why AUTO did not get io_uring (for the log), or NULL if it did / was not asked to. */
 const char *ioEngineFallbackReason(const ioEngine *e);
 
+/* Registers with the kernel one buffer region (from ioEngineAllocBuffer) that most
+ * transfers use, so requests inside it skip pinning its pages one by one. 0 on success;
+ * -1 for the thread back-end, under a low RLIMIT_MEMLOCK, or if a region is already
+ * registered, and requests behave the same either way. Unregister before freeing it.
+ * (Files are not registered: a ring torn down after a crash would keep the flash file,
+ * and its lock, open for a while after the process is gone.) */
+int ioEngineRegisterBuffer(ioEngine *e, void *buf, size_t len);
+void ioEngineUnregisterBuffer(ioEngine *e);
+
 /* The fd that becomes readable when completions are ready (register it with ae; its
  * handler calls ioEngineProcessCompletions, which also clears it). */
 int ioEngineEventFd(const ioEngine *e);

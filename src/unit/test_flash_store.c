@@ -146,6 +146,11 @@ __attribute__((weak)) void *ioEngineAllocBuffer(size_t len) {
     return p;
 }
 __attribute__((weak)) void ioEngineFreeBuffer(void *buf) { free(buf); }
+__attribute__((weak)) int ioEngineRegisterBuffer(ioEngine *e, void *buf, size_t len) {
+    (void)e, (void)buf, (void)len;
+    return -1; /* the stand-in has nothing to register with */
+}
+__attribute__((weak)) void ioEngineUnregisterBuffer(ioEngine *e) { (void)e; }
 
 /* ------------------------------------------------------------------ harness */
 
