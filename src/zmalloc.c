@@ -1,10 +1,12 @@
 /* zmalloc.c -- allocation wrappers with exact used-memory accounting.
  *
- * Each wrapper asks the allocator for the block, then asks the allocator how big the block
- * really is (malloc_usable_size) and adds that to a relaxed atomic counter; frees subtract
- * the same figure. Only the portable malloc family is used (even with jemalloc) so that a
- * sanitizer, which intercepts exactly that family, sees every block. The statistics helpers
- * at the bottom read /proc and, with jemalloc, mallctl. */
+ * Each wrapper asks the allocator for the block, then for how big the block really is,
+ * and adds that to a relaxed atomic counter; frees subtract the same figure. Blocks come
+ * from the portable malloc family (even with jemalloc) so that a sanitizer, which
+ * intercepts exactly that family, sees every block. The size is malloc_usable_size(),
+ * except that with jemalloc two of its calls save a pointer lookup each: nallocx() gives a
+ * new block's size from the size asked for, and sdallocx() frees a block of known size.
+ * The statistics helpers at the bottom read /proc and, with jemalloc, mallctl. */
 #define _GNU_SOURCE
 #include "zmalloc.h"
 
@@ -17,7 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#if !defined(USE_JEMALLOC)
+#if defined(USE_JEMALLOC)
+/* jemalloc's non-standard API (Debian builds it without a symbol prefix). */
+size_t nallocx(size_t size, int flags);
+void sdallocx(void *ptr, size_t size, int flags);
+#else
 #include <malloc.h>
 #endif
 
@@ -68,12 +74,28 @@ static void *trackNew(void *ptr, size_t *usable) {
     return ptr;
 }
 
+/* The same for a block of `size` bytes just returned by malloc, calloc or realloc. */
+static void *trackNewSized(void *ptr, size_t size, size_t *usable) {
+#if defined(USE_JEMALLOC)
+    size_t n = 0;
+    if (ptr) {
+        n = nallocx(size ? size : 1, 0); /* the size class malloc(size) took */
+        accountAlloc(n);
+    }
+    if (usable) *usable = n;
+    return ptr;
+#else
+    (void)size;
+    return trackNew(ptr, usable);
+#endif
+}
+
 static void *tryMallocUsable(size_t size, size_t *usable) {
-    return trackNew(malloc(size), usable);
+    return trackNewSized(malloc(size), size, usable);
 }
 
 static void *tryCallocUsable(size_t size, size_t *usable) {
-    return trackNew(calloc(1, size), usable);
+    return trackNewSized(calloc(1, size), size, usable);
 }
 
 /* realloc(ptr, 0) is given free() semantics here, so the result never depends on how
@@ -92,7 +114,7 @@ static void *tryReallocUsable(void *ptr, size_t size, size_t *usable) {
         return NULL;
     }
     accountFree(old);
-    return trackNew(np, usable);
+    return trackNewSized(np, size, usable);
 }
 
 static void *orDie(void *ptr, size_t size) {
@@ -128,7 +150,11 @@ void zfree_usable(void *ptr, size_t *usable) {
     if (ptr) {
         n = malloc_usable_size(ptr);
         accountFree(n);
+#if defined(USE_JEMALLOC)
+        sdallocx(ptr, n, 0);
+#else
         free(ptr);
+#endif
     }
     if (usable) *usable = n;
 }

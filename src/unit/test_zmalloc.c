@@ -50,6 +50,32 @@ static void test_many_sizes(void **state) {
     assert_int_equal(zmalloc_used_memory(), base);
 }
 
+/* The accounted size of a new block (with jemalloc, computed from the size asked for) is
+ * its usable size, in the small, large and huge size classes alike, for every way a block
+ * is made; frees give back exactly as much. */
+static void test_large_sizes(void **state) {
+    (void)state;
+    enum { MIN_SHIFT = 12, MAX_SHIFT = 24, KINDS = 3 };
+    void *blocks[(MAX_SHIFT - MIN_SHIFT) * KINDS];
+    size_t base = zmalloc_used_memory(), sum = 0;
+    int n = 0;
+    for (int shift = MIN_SHIFT; shift < MAX_SHIFT; shift++) {
+        size_t size = ((size_t)1 << shift) + (size_t)shift * 7;
+        size_t usable[KINDS];
+        blocks[n] = zmalloc_usable(size, &usable[0]);
+        blocks[n + 1] = zcalloc_usable(size - 1, &usable[1]);
+        blocks[n + 2] = zrealloc_usable(zmalloc(16), size + 1, &usable[2]);
+        for (int k = 0; k < KINDS; k++) {
+            assert_int_equal(usable[k], zmalloc_usable_size(blocks[n + k]));
+            sum += usable[k];
+        }
+        n += KINDS;
+        assert_int_equal(zmalloc_used_memory() - base, sum);
+    }
+    for (int i = 0; i < n; i++) zfree(blocks[i]);
+    assert_int_equal(zmalloc_used_memory(), base);
+}
+
 static void test_calloc_zeroed(void **state) {
     (void)state;
     size_t base = zmalloc_used_memory();
@@ -205,7 +231,7 @@ static void test_allocator_info(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_malloc_free_exact), cmocka_unit_test(test_many_sizes),
+        cmocka_unit_test(test_malloc_free_exact), cmocka_unit_test(test_many_sizes), cmocka_unit_test(test_large_sizes),
         cmocka_unit_test(test_calloc_zeroed),     cmocka_unit_test(test_usable_variants),
         cmocka_unit_test(test_zrealloc),           cmocka_unit_test(test_zstrdup),
         cmocka_unit_test(test_try_failures),      cmocka_unit_test(test_oom_handler),
