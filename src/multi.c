@@ -70,6 +70,7 @@ typedef struct multiState {
     int count;
     int alloc;
     uint64_t cmd_flags;  /* OR of the queued commands' flags */
+    uint64_t cmd_lacks;  /* the flags at least one queued command does not have */
     size_t argv_len_sums; /* CLIENT LIST multi-mem */
     watchRecord *watches;
     long watched_count;
@@ -102,6 +103,7 @@ static void freeQueuedCommands(multiState *ms) {
     ms->commands = NULL;
     ms->count = ms->alloc = 0;
     ms->cmd_flags = 0;
+    ms->cmd_lacks = 0;
     ms->argv_len_sums = 0;
 }
 
@@ -130,6 +132,7 @@ void queueMultiCommand(client *c) {
     q->argv_len = c->argv_len;
     q->argv_len_sum = c->argv_len_sum;
     ms->cmd_flags |= c->cmd->flags;
+    ms->cmd_lacks |= ~c->cmd->flags;
     ms->argv_len_sums += c->argv_len_sum + sizeof(robj *) * (size_t)c->argc;
     /* The arguments belong to the queue now (see freeClientArgv's contract). */
     c->argv = NULL;
@@ -141,6 +144,11 @@ void queueMultiCommand(client *c) {
 uint64_t multiQueuedCommandFlags(client *c) {
     multiState *ms = c->mstate;
     return ms ? ms->cmd_flags : 0;
+}
+
+int multiQueuedCommandLacks(client *c, uint64_t flag) {
+    multiState *ms = c->mstate;
+    return ms && (ms->cmd_lacks & flag) != 0;
 }
 
 /* Drops the queue and the watches, and leaves MULTI. Also RESET's hook. */

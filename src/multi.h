@@ -41,6 +41,8 @@ void flagTransaction(struct client *c);
 void execCommandAbort(struct client *c, const char *err, size_t len);
 /* OR of the flags of the queued commands (EXEC counts as a write when one of them is). */
 uint64_t multiQueuedCommandFlags(struct client *c);
+/* Whether some queued command lacks `flag` (EXEC on a stale replica needs all STALE). */
+int multiQueuedCommandLacks(struct client *c, uint64_t flag);
 
 /* Keyspace hooks (db.c). */
 void touchWatchedKey(struct serverDb *db, robj *key);

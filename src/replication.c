@@ -1585,7 +1585,8 @@ robj *replicationCommandRefusal(client *c) {
         if (refusal) return refusal;
     }
     if (repl.primary_host && repl.state != REPL_STATE_CONNECTED && !repl_conf.serve_stale_data &&
-        !(c->cmd->flags & CMD_STALE))
+        (!(c->cmd->flags & CMD_STALE) ||
+         (c->cmd->proc == execCommand && (c->flags & CLIENT_MULTI) && multiQueuedCommandLacks(c, CMD_STALE))))
         return repl.masterdown_err;
     return NULL;
 }

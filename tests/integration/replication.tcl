@@ -377,6 +377,26 @@ start_server {tags {"repl"}} {
         assert_equal 1 [r get stale]
     }
 
+    test "replica-serve-stale-data no: EXEC refused when a queued command is not allowed on stale data" {
+        r set stale 1
+        r replicaof 127.0.0.1 1
+        set other [valkey_client]
+        r multi
+        assert_equal QUEUED [r get stale]
+        assert_equal QUEUED [r ping]
+        # The data went stale between queuing and EXEC.
+        $other config set replica-serve-stale-data no
+        assert_error "EXECABORT Transaction discarded because of: MASTERDOWN Link with MASTER is down*" {r exec}
+        # A transaction of stale-safe commands only still runs.
+        r multi
+        assert_equal QUEUED [r info server]
+        assert_match "*# Server*" [lindex [r exec] 0]
+        $other config set replica-serve-stale-data yes
+        $other close
+        r replicaof no one
+        assert_equal 1 [r get stale]
+    }
+
     test "Scripts on a read-only replica: writes refused, reads and no-writes scripts run; HELLO says replica" {
         r set stale 1
         r replicaof 127.0.0.1 1
