@@ -93,6 +93,10 @@ tierObjEntry *tierObjLookup(robj *o) {
     return o->tiered ? wordTableFind(tier.objects, (uint64_t)(uintptr_t)o) : NULL;
 }
 
+tierObjEntry *tierObjFind(const robj *o) {
+    return wordTableFind(tier.objects, (uint64_t)(uintptr_t)o);
+}
+
 static void tierObjRemove(tierObjEntry *e) {
     void *popped;
     hashtablePop(tier.objects, &e->obj, &popped);

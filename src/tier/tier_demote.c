@@ -320,11 +320,22 @@ static int tierSampleCleanVictims(evictionVictim *out, int max) {
     return n;
 }
 
+/* How long values stay in RAM, as the idle time of eviction's victims: a running average
+ * that read-through admission (tier_promote.c) compares a cold value's idle time with. */
+#define TIER_VICTIM_IDLE_WEIGHT 0.05
+static void tierNoteEvictionVictim(robj *o) {
+    double idle = (double)estimateObjectIdleTime(o);
+    if (tier.last_evict_demotion_ms == 0) tier.victim_idle_ms = idle;
+    tier.victim_idle_ms += TIER_VICTIM_IDLE_WEIGHT * (idle - tier.victim_idle_ms);
+    tier.last_evict_demotion_ms = server.mstime;
+}
+
 /* Starts demoting the victims; returns how many started, or -1 when flash is full, or
  * -2 when the write buffers are busy (try again on the next turn). */
 static int tierDemoteVictims(evictionVictim *victims, int n) {
     int started = 0;
     for (int j = 0; j < n; j++) {
+        tierNoteEvictionVictim(victims[j].val);
         int rc = tierDemoteKey(victims[j].db, victims[j].val, NULL);
         if (rc == TIER_DEMOTE_NOSPACE) return -1;
         if (rc == TIER_DEMOTE_BUSY) return -2;

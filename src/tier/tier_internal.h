@@ -52,6 +52,7 @@ typedef struct tierObjEntry {
     size_t bytes;      /* DEMOTING: serialised size, counted in flight */
     size_t ram;        /* DEMOTING: RAM the swap will give back (estimate) */
     uint64_t born;     /* CLEAN: loop iteration of the promotion (its readers run then) */
+    int transient;     /* CLEAN: read through, to go back to cold once its reader ran */
     struct list *waiters; /* DEMOTING: clients of FLASH.DEBUG.DEMOTE (ids), or NULL */
 } tierObjEntry;
 
@@ -65,6 +66,7 @@ typedef struct tierRead {
     struct serverDb *db;
     sds key;
     long long start_us;
+    int transient; /* read through: the value goes back to cold after its one reader */
     int nwaiters, cap;
     tierWaiter *waiters;
 } tierRead;
@@ -98,6 +100,13 @@ typedef struct tierRuntime {
     uint64_t next_version, next_token;
     uint64_t loop_iteration; /* event-loop turns, counted at the end of beforeSleep */
     unsigned turn_completions; /* I/O completions handled in this event-loop turn */
+    /* Read-through promotions (tier_promote.c): the idle time values have when eviction
+     * demotes them (a running average, ms), when that last happened, and the values read
+     * through that go back to cold in a later turn. */
+    double victim_idle_ms;
+    long long last_evict_demotion_ms;
+    struct transientValue *transient;
+    size_t transient_len, transient_cap;
     size_t demote_inflight_bytes; /* serialised bytes being written */
     size_t demote_inflight_ram;   /* RAM those writes will give back */
     unsigned long demote_inflight;
@@ -111,7 +120,7 @@ typedef struct tierRuntime {
     unsigned long long stat_demoted_bytes, stat_clean_demotions;
     unsigned long long stat_promotions, stat_sync_promotions, stat_read_failures;
     unsigned long long stat_blocked_commands, stat_memory_waits, stat_leaked_frees;
-    unsigned long long stat_compaction_runs;
+    unsigned long long stat_compaction_runs, stat_readthrough_promotions;
 } tierRuntime;
 extern tierRuntime tier;
 
@@ -120,6 +129,7 @@ void tierCreateTables(void);
 void tierInstallObjectHooks(void);
 struct serverDb *tierDbById(int tier_id);
 tierObjEntry *tierObjLookup(robj *o);
+tierObjEntry *tierObjFind(const robj *o); /* by address only: o may be gone */
 void tierFreeLocation(flashLocation loc);
 void tierAliasDelete(flashLocation loc);
 robj *tierFindOwner(int tier_id, const char *key, size_t klen, flashLocation loc, tierObjEntry **clean);
@@ -137,6 +147,11 @@ void tierDemoteIfNeeded(void);
 void tierWakeMemoryWaiters(void);
 
 /* tier_promote.c */
+typedef struct transientValue {
+    robj *obj; /* compared, never dereferenced, until its CLEAN entry proves it alive */
+    flashLocation loc;
+} transientValue;
+void tierDemoteTransient(void);
 robj *tierDecodeRecord(robj *cold, const unsigned char *val, size_t vlen);
 /* Reads the cold entry o of db with pread and swaps the value in (counted as a sync
  * promotion); returns the hot entry, or NULL when the record cannot be read (logged). */

@@ -40,6 +40,16 @@
  * first ones back for its whole length. */
 #define TIER_EARLY_SUBMIT_READS 16
 
+/* Read-through admission. Under LRU demotion, a cold value is kept in RAM after its read
+ * only if it is likely to be read again before eviction would take it: its previous
+ * access is more recent than the idle time eviction's victims have. Otherwise (a uniform
+ * scan over data much bigger than RAM), keeping it would push out a value that will be
+ * read again and cost a demotion later; the value is read through instead: swapped in for
+ * its reader and back to cold, as a clean copy without a write, in the next turn. Only
+ * while eviction demotes (within this window); LFU and random policies always keep. */
+#define TIER_READTHROUGH_WINDOW_MS 1000
+#define TIER_TRANSIENT_INITIAL 64
+
 /* The error of a command whose cold value cannot be read back (never wrong data). */
 #define TIER_READ_ERROR_REPLY "the cold value of this key could not be read from flash (checksum or I/O error)"
 
@@ -147,15 +157,54 @@ void tierFreeClient(client *c) {
     c->tier_wait = NULL;
 }
 
-static void tierWakeReader(const tierWaiter *wt, const char *error) {
+/* Returns 1 when this was the client's last read (its command runs in this turn). */
+static int tierWakeReader(const tierWaiter *wt, const char *error) {
     client *c = lookupClientByID(wt->client_id);
-    if (!c || !(c->flags & CLIENT_BLOCKED) || c->btype != BLOCKED_TIERING) return;
+    if (!c || !(c->flags & CLIENT_BLOCKED) || c->btype != BLOCKED_TIERING) return 0;
     tierClientWait *w = c->tier_wait;
-    if (!w || w->token != wt->token) return;
+    if (!w || w->token != wt->token) return 0;
     if (error && !w->error) w->error = sdsnew(error);
-    if (--w->pending) return;
+    if (--w->pending) return 0;
     w->retried = 1;
     unblockClientAndRetry(c);
+    return 1;
+}
+
+static int tierWantsReadThrough(robj *o) {
+    if ((server.maxmemory_policy & MAXMEMORY_FLAG_LFU) || server.maxmemory_policy == MAXMEMORY_ALLKEYS_RANDOM)
+        return 0;
+    if (!tier.last_evict_demotion_ms || server.mstime - tier.last_evict_demotion_ms > TIER_READTHROUGH_WINDOW_MS)
+        return 0;
+    return (double)estimateObjectIdleTime(o) > tier.victim_idle_ms;
+}
+
+static void tierMarkTransient(robj *h) {
+    tierObjEntry *e = tierObjLookup(h);
+    if (!e) return;
+    e->transient = 1;
+    if (tier.transient_len == tier.transient_cap) {
+        tier.transient_cap = tier.transient_cap ? tier.transient_cap * 2 : TIER_TRANSIENT_INITIAL;
+        tier.transient = zrealloc(tier.transient, sizeof(transientValue) * tier.transient_cap);
+    }
+    tier.transient[tier.transient_len++] = (transientValue){.obj = h, .loc = e->loc};
+    tier.stat_readthrough_promotions++;
+}
+
+void tierDemoteTransient(void) {
+    size_t keep = 0;
+    for (size_t j = 0; j < tier.transient_len; j++) {
+        transientValue t = tier.transient[j];
+        tierObjEntry *e = tierObjFind(t.obj);
+        /* Gone, changed (objectNotifyChange dropped the entry) or already demoted. */
+        if (!e || e->kind != TIER_OBJ_CLEAN || !e->transient || e->loc != t.loc) continue;
+        if (e->born == tier.loop_iteration) { /* its reader runs later in this turn */
+            tier.transient[keep++] = t;
+            continue;
+        }
+        robj *o = t.obj; /* alive: its entry is */
+        if (o->refcount == 1 && dbFind(e->db, objectGetKey(o)) == o) tierDemoteKey(e->db, o, NULL);
+    }
+    tier.transient_len = keep;
 }
 
 static void tierReadLanded(void *privdata, int status, const flashRecord *rec) {
@@ -164,11 +213,11 @@ static void tierReadLanded(void *privdata, int status, const flashRecord *rec) {
     hashtablePop(tier.reads, &rd->loc, &popped);
     histogramRecord(tier.read_latency, (uint64_t)(ustime() - rd->start_us));
     const char *error = NULL;
-    robj *o = dbFind(rd->db, rd->key);
+    robj *o = dbFind(rd->db, rd->key), *h = NULL;
     if (o && o->cold && objectColdLocation(o) == rd->loc) {
         robj *v = status == FLASH_OK ? tierDecodeRecord(o, rec->val, rec->vlen) : NULL;
         if (v) {
-            tierSwapToHot(rd->db, o, v);
+            h = tierSwapToHot(rd->db, o, v);
             tier.stat_promotions++;
         } else {
             tier.stat_read_failures++;
@@ -177,7 +226,11 @@ static void tierReadLanded(void *privdata, int status, const flashRecord *rec) {
             error = "-ERR " TIER_READ_ERROR_REPLY;
         }
     }
-    for (int j = 0; j < rd->nwaiters; j++) tierWakeReader(&rd->waiters[j], error);
+    int woken = 0;
+    for (int j = 0; j < rd->nwaiters; j++) woken += tierWakeReader(&rd->waiters[j], error);
+    /* Only a value whose one reader runs now: a command still waiting for another read
+     * must find this one in RAM when it runs. */
+    if (h && rd->transient && rd->nwaiters == 1 && woken == 1) tierMarkTransient(h);
     sdsfree(rd->key);
     zfree(rd->waiters);
     zfree(rd);
@@ -195,6 +248,7 @@ static int tierRequestRead(client *c, serverDb *db, robj *o, tierClientWait *w) 
         rd->db = db;
         rd->key = sdsdup(objectGetKey(o));
         rd->start_us = ustime();
+        rd->transient = tierWantsReadThrough(o);
         if (flashStoreRead(tier.fs, loc, tierReadLanded, rd) != FLASH_OK) {
             sdsfree(rd->key);
             zfree(rd);

@@ -191,6 +191,7 @@ static void tierIoReady(aeEventLoop *el, int fd, void *data, int mask) {
 void tierBeforeSleep(void) {
     if (!tierEnabled()) return;
     if (ioEngineCompletionsReady(tier.io)) tierProcessCompletions();
+    tierDemoteTransient();
     tierDemoteIfNeeded();
     tierWakeMemoryWaiters();
 }
@@ -283,6 +284,9 @@ void tierShutdown(void) {
     tier.state = TIER_STATE_OFF;
     flashStoreClose(tier.fs);
     tier.fs = NULL;
+    zfree(tier.transient);
+    tier.transient = NULL;
+    tier.transient_len = tier.transient_cap = 0;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -334,13 +338,14 @@ static sds infoFlash(sds info) {
                         "flash_promotions:%llu\r\n"
                         "flash_promotions_in_flight:%zu\r\n"
                         "flash_sync_promotions:%llu\r\n"
+                        "flash_readthrough_promotions:%llu\r\n"
                         "flash_blocked_commands:%llu\r\n"
                         "flash_memory_waits:%llu\r\n",
                         tierColdKeys(), tierHotKeys(), (unsigned long long)st.live_bytes, tier.stat_demotions,
                         tier.demote_inflight, tier.demote_inflight_bytes, tier.stat_clean_demotions,
                         tier.stat_demotions_cancelled, tier.stat_demotion_failures, tier.stat_demoted_bytes,
                         tier.stat_promotions, hashtableSize(tier.reads), tier.stat_sync_promotions,
-                        tier.stat_blocked_commands, tier.stat_memory_waits);
+                        tier.stat_readthrough_promotions, tier.stat_blocked_commands, tier.stat_memory_waits);
     info = sdscatprintf(info,
                         "flash_bytes_written:%llu\r\n"
                         "flash_bytes_read:%llu\r\n"
