@@ -391,6 +391,25 @@ int tierEvict(void) {
     return tierProjectedMemory() <= server.maxmemory ? TIER_EVICT_RUNNING : TIER_EVICT_WAIT;
 }
 
+/* Values read through (tier_promote.c) go back to cold once their reader ran. */
+void tierDemoteTransient(void) {
+    if (!tier.transient_len || !tierMayDemoteNow()) return;
+    size_t keep = 0;
+    for (size_t j = 0; j < tier.transient_len; j++) {
+        transientValue t = tier.transient[j];
+        tierObjEntry *e = tierObjFind(t.obj);
+        /* Gone, changed (objectNotifyChange dropped the entry) or already demoted. */
+        if (!e || e->kind != TIER_OBJ_CLEAN || !e->transient || e->loc != t.loc) continue;
+        if (e->born == tier.loop_iteration) { /* its reader runs later in this turn */
+            tier.transient[keep++] = t;
+            continue;
+        }
+        robj *o = t.obj; /* alive: its entry is */
+        if (o->refcount == 1 && dbFind(e->db, objectGetKey(o)) == o) tierDemoteKey(e->db, o, NULL);
+    }
+    tier.transient_len = keep;
+}
+
 int tierDemotionsCoverExcess(void) {
     return tierEnabled() && tier.demote_inflight && tierProjectedMemory() <= server.maxmemory;
 }

@@ -190,22 +190,6 @@ static void tierMarkTransient(robj *h) {
     tier.stat_readthrough_promotions++;
 }
 
-void tierDemoteTransient(void) {
-    size_t keep = 0;
-    for (size_t j = 0; j < tier.transient_len; j++) {
-        transientValue t = tier.transient[j];
-        tierObjEntry *e = tierObjFind(t.obj);
-        /* Gone, changed (objectNotifyChange dropped the entry) or already demoted. */
-        if (!e || e->kind != TIER_OBJ_CLEAN || !e->transient || e->loc != t.loc) continue;
-        if (e->born == tier.loop_iteration) { /* its reader runs later in this turn */
-            tier.transient[keep++] = t;
-            continue;
-        }
-        robj *o = t.obj; /* alive: its entry is */
-        if (o->refcount == 1 && dbFind(e->db, objectGetKey(o)) == o) tierDemoteKey(e->db, o, NULL);
-    }
-    tier.transient_len = keep;
-}
 
 static void tierReadLanded(void *privdata, int status, const flashRecord *rec) {
     tierRead *rd = privdata;
