@@ -501,7 +501,7 @@ static void georadiusGeneric(client *c, int srcKeyIndex, int flags) {
     }
     long result_length = (long)ga.used;
     long returned = (count == 0 || result_length < count) ? result_length : (long)count;
-    if (sort != SORT_NONE)
+    if (sort != SORT_NONE && ga.used > 1) /* (an empty array may be NULL: not for qsort) */
         qsort(ga.array, ga.used, sizeof(geoPoint), sort == SORT_ASC ? sortByDistAsc : sortByDistDesc);
 
     if (storekey == NULL)

@@ -169,6 +169,14 @@ proc geo_suite {enc} {
         assert_equal {Catania 56.4412578701582 Other 173.80747737709316} [r zrange dst 0 -1 withscores]
         assert_equal 0 [r geosearchstore dst nokey FROMLONLAT 15 37 BYRADIUS 200 km]
         assert_equal 0 [r exists dst]
+        # No member in range, sorted: the destination goes (nothing to sort; UBSan once
+        # caught qsort called on the empty, NULL result array here).
+        r set dst x
+        assert_equal 0 [r geosearchstore dst Sicily FROMLONLAT 0 0 BYRADIUS 1 km ASC]
+        assert_equal 0 [r exists dst]
+        r set dst x
+        assert_equal 0 [r georadius Sicily 0 0 1 km DESC STORE dst]
+        assert_equal 0 [r exists dst]
     }
 
     test "WRONGTYPE on the GEO commands - $enc" {
