@@ -137,13 +137,16 @@ static void listSplice(ioList *dst, ioList *src) {
     src->head = src->tail = NULL;
 }
 
-/* Detaches the first `max` entries of l (all of them if it is shorter). */
-static ioList listTakeUpTo(ioList *l, unsigned max) {
+/* Detaches the first `max` entries of l (all of them if it is shorter); *count says how
+ * many. */
+static ioList listTakeUpTo(ioList *l, unsigned max, unsigned *count) {
     ioList taken = {NULL, NULL};
-    while (l->head && max--) {
+    *count = 0;
+    while (l->head && *count < max) {
         ioRequest *r = l->head;
         l->head = r->next;
         listAppend(&taken, r);
+        (*count)++;
     }
     if (!l->head) l->tail = NULL;
     return taken;
@@ -251,20 +254,12 @@ static void uringPrepare(ioEngine *e, ioRequest *r) {
     char *buf = r->buf + r->transferred;
     unsigned len = (unsigned)chunkLen(r);
     int fixed = e->fixed_buf && buf >= e->fixed_buf && buf + len <= e->fixed_buf + e->fixed_len;
-    switch (r->op) {
-    case IO_OP_READ:
-        if (fixed)
-            io_uring_prep_read_fixed(sqe, r->fd, buf, len, (__u64)off, 0);
-        else
-            io_uring_prep_read(sqe, r->fd, buf, len, (__u64)off);
-        break;
-    case IO_OP_WRITE:
-        if (fixed)
-            io_uring_prep_write_fixed(sqe, r->fd, buf, len, (__u64)off, 0);
-        else
-            io_uring_prep_write(sqe, r->fd, buf, len, (__u64)off);
-        break;
-    default: io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC); break;
+    if (r->op == IO_OP_FSYNC) {
+        io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
+    } else {
+        int op = r->op == IO_OP_READ ? (fixed ? IORING_OP_READ_FIXED : IORING_OP_READ)
+                                     : (fixed ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE);
+        io_uring_prep_rw(op, sqe, r->fd, buf, len, (__u64)off); /* buf_index 0: the one region */
     }
     io_uring_sqe_set_data(sqe, r);
     e->queued++;
@@ -445,9 +440,8 @@ static int threadsSubmit(ioEngine *e) {
 
 static unsigned threadsReap(ioEngine *e, unsigned max) {
     pthread_mutex_lock(&e->done_lock);
-    ioList done = listTakeUpTo(&e->finished, max);
-    unsigned n = 0;
-    for (ioRequest *r = done.head; r; r = r->next) n++;
+    unsigned n;
+    ioList done = listTakeUpTo(&e->finished, max, &n);
     e->finished_count -= n;
     pthread_mutex_unlock(&e->done_lock);
     return finishList(e, done);
@@ -637,8 +631,9 @@ unsigned ioEngineProcessCompletions(ioEngine *e, unsigned max) {
     if (drains) clearEventFd(e->efd);
     unsigned ran = 0;
     if (e->early.head) {
-        ioList l = listTakeUpTo(&e->early, max);
-        for (ioRequest *r = l.head; r; r = r->next) e->early_count--;
+        unsigned n;
+        ioList l = listTakeUpTo(&e->early, max, &n);
+        e->early_count -= n;
         ran = finishList(e, l);
     }
     if (ran < max) ran += e->kind == IO_ENGINE_URING ? uringReap(e, max - ran) : threadsReap(e, max - ran);

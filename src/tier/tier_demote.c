@@ -330,6 +330,20 @@ static void tierNoteEvictionVictim(robj *o) {
     tier.last_evict_demotion_ms = server.mstime;
 }
 
+/* Read-through admission. Under LRU demotion, a cold value is kept in RAM after its read
+ * only if it is likely to be read again before eviction would take it: its previous
+ * access is more recent than the idle time eviction's victims have. Otherwise (a uniform
+ * scan over data much bigger than RAM), keeping it would push out a value that will be
+ * read again and cost a demotion later, so it is read through. Only while eviction
+ * demotes (within this window); under LFU and random demotion every value is kept. */
+#define TIER_READTHROUGH_WINDOW_MS 1000
+int tierWantsReadThrough(robj *o) {
+    if (tierDemotionPolicy() != MAXMEMORY_ALLKEYS_LRU) return 0;
+    if (!tier.last_evict_demotion_ms || server.mstime - tier.last_evict_demotion_ms > TIER_READTHROUGH_WINDOW_MS)
+        return 0;
+    return (double)estimateObjectIdleTime(o) > tier.victim_idle_ms;
+}
+
 /* Starts demoting the victims; returns how many started, or -1 when flash is full, or
  * -2 when the write buffers are busy (try again on the next turn). */
 static int tierDemoteVictims(evictionVictim *victims, int n) {

@@ -145,6 +145,7 @@ int tierDemoteKey(struct serverDb *db, robj *o, struct client *waiter); /* TIER_
 #define TIER_DEMOTE_BUSY (-3)
 void tierDemoteIfNeeded(void);
 void tierWakeMemoryWaiters(void);
+int tierWantsReadThrough(robj *o); /* read-through admission of a cold value read now */
 
 /* tier_promote.c */
 typedef struct transientValue {

@@ -40,14 +40,9 @@
  * first ones back for its whole length. */
 #define TIER_EARLY_SUBMIT_READS 16
 
-/* Read-through admission. Under LRU demotion, a cold value is kept in RAM after its read
- * only if it is likely to be read again before eviction would take it: its previous
- * access is more recent than the idle time eviction's victims have. Otherwise (a uniform
- * scan over data much bigger than RAM), keeping it would push out a value that will be
- * read again and cost a demotion later; the value is read through instead: swapped in for
- * its reader and back to cold, as a clean copy without a write, in the next turn. Only
- * while eviction demotes (within this window); LFU and random policies always keep. */
-#define TIER_READTHROUGH_WINDOW_MS 1000
+/* Read-through admission (tierWantsReadThrough, tier_demote.c): a value read through is
+ * swapped in for its one reader and goes back to cold, as a clean copy without a write,
+ * in the next turn. */
 #define TIER_TRANSIENT_INITIAL 64
 
 /* The error of a command whose cold value cannot be read back (never wrong data). */
@@ -170,13 +165,6 @@ static int tierWakeReader(const tierWaiter *wt, const char *error) {
     return 1;
 }
 
-static int tierWantsReadThrough(robj *o) {
-    if ((server.maxmemory_policy & MAXMEMORY_FLAG_LFU) || server.maxmemory_policy == MAXMEMORY_ALLKEYS_RANDOM)
-        return 0;
-    if (!tier.last_evict_demotion_ms || server.mstime - tier.last_evict_demotion_ms > TIER_READTHROUGH_WINDOW_MS)
-        return 0;
-    return (double)estimateObjectIdleTime(o) > tier.victim_idle_ms;
-}
 
 static void tierMarkTransient(robj *h) {
     tierObjEntry *e = tierObjLookup(h);
@@ -189,7 +177,6 @@ static void tierMarkTransient(robj *h) {
     tier.transient[tier.transient_len++] = (transientValue){.obj = h, .loc = e->loc};
     tier.stat_readthrough_promotions++;
 }
-
 
 static void tierReadLanded(void *privdata, int status, const flashRecord *rec) {
     tierRead *rd = privdata;
