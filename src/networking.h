@@ -280,7 +280,6 @@ void addReplyErrorFormatEx(client *c, int flags, const char *fmt, ...) __attribu
 #define ERR_REPLY_FLAG_NO_STATS_UPDATE (1ULL << 0)
 void afterErrorReply(client *c, const char *s, size_t len, int flags);
 /* Replies to a client other than the current one (pub/sub pushes, MONITOR). */
-void addReplyPubsubMessage(client *c, robj *channel, robj *msg, robj *message_bulk);
 /* Sends c the pushes held back for it while its own command ran (nothing when they are
  * another client's). NULL drops whatever is held (its client was freed meanwhile). */
 void flushPendingPushMessages(client *c);

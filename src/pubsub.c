@@ -184,15 +184,6 @@ static void replyUnsubscribed(client *c, int kind, const char *name, size_t len)
     endPush(c, saved);
 }
 
-/* [pmessage, pattern, channel, message] */
-static void replyPatternMessage(client *c, pubsubChannel *pattern, robj *channel, robj *msg) {
-    uint64_t saved = beginPush(c, 4, message_bulk[KIND_PATTERN]);
-    addReplyBulkCBuffer(c, pattern->name, sdslen(pattern->name));
-    addReplyBulk(c, channel);
-    addReplyBulk(c, msg);
-    endPush(c, saved);
-}
-
 /* ------------------------------------------------------------------------------------ */
 /* Subscribing and unsubscribing                                                          */
 /* ------------------------------------------------------------------------------------ */
@@ -314,13 +305,63 @@ size_t pubsubClientMemoryOverhead(client *c) {
 /* Publishing                                                                             */
 /* ------------------------------------------------------------------------------------ */
 
-static int publishToSubscribers(pubsubChannel *ch, robj *channel, robj *msg, robj *word) {
+/* A message's push reply is encoded once and copied whole to each subscriber: per-client
+ * encoding was most of PUBLISH's user-space time with a few subscribers. RESP2 and RESP3
+ * clients differ only in the first byte ('*' array or '>' push), set before each copy.
+ * The scratch buffer belongs to this module; one grown over PUSH_SCRATCH_KEEP is freed. */
+#define PUSH_SCRATCH_KEEP (64 * 1024)
+static sds push_scratch;
+
+static sds catBulkBytes(sds s, const char *p, size_t len) {
+    char head[LONG_STR_SIZE + 3];
+    head[0] = '$';
+    int n = 1 + ll2string(head + 1, sizeof(head) - 1, (long long)len);
+    head[n++] = '\r';
+    head[n++] = '\n';
+    s = sdscatlen(s, head, (size_t)n);
+    s = sdscatlen(s, p, len);
+    return sdscatlen(s, "\r\n", 2);
+}
+
+static sds catBulkObject(sds s, robj *o) {
+    if (sdsEncodedObject(o)) return catBulkBytes(s, objectGetVal(o), sdslen(objectGetVal(o)));
+    char buf[LONG_STR_SIZE];
+    int len = ll2string(buf, sizeof(buf), (long)objectGetVal(o));
+    return catBulkBytes(s, buf, (size_t)len);
+}
+
+/* [word, (pattern,) channel, message] into the scratch buffer; word is a ready-made bulk. */
+static sds encodeMessage(robj *word, pubsubChannel *pattern, robj *channel, robj *msg) {
+    sds s = push_scratch ? push_scratch : sdsempty();
+    sdsclear(s);
+    s = sdscatlen(s, pattern ? "*4\r\n" : "*3\r\n", 4);
+    s = sdscatlen(s, objectGetVal(word), sdslen(objectGetVal(word)));
+    if (pattern) s = catBulkBytes(s, pattern->name, sdslen(pattern->name));
+    s = catBulkObject(s, channel);
+    s = catBulkObject(s, msg);
+    push_scratch = s;
+    return s;
+}
+
+static void releaseEncodedMessage(void) {
+    if (push_scratch && sdsalloc(push_scratch) > PUSH_SCRATCH_KEEP) {
+        sdsfree(push_scratch);
+        push_scratch = NULL;
+    }
+}
+
+static int sendToSubscribers(hashtable *subscribers, sds push) {
     int receivers = 0;
     hashtableIterator iter;
-    hashtableInitIterator(&iter, ch->subscribers);
+    hashtableInitIterator(&iter, subscribers);
     void *entry;
     while (hashtableNext(&iter, &entry)) {
-        addReplyPubsubMessage(entry, channel, msg, word);
+        client *c = entry;
+        push[0] = c->resp == 2 ? '*' : '>';
+        uint64_t saved = c->flags & CLIENT_PUSHING;
+        c->flags |= CLIENT_PUSHING;
+        addReplyProto(c, push, sdslen(push));
+        endPush(c, saved);
         receivers++;
     }
     hashtableResetIterator(&iter);
@@ -335,14 +376,8 @@ static int publishToPatterns(sds name, robj *channel, robj *msg) {
     while (hashtableNext(&iter, &entry)) {
         pubsubChannel *pat = entry;
         if (!stringmatchlen(pat->name, (int)sdslen(pat->name), name, (int)sdslen(name), 0)) continue;
-        hashtableIterator subs;
-        hashtableInitIterator(&subs, pat->subscribers);
-        void *c;
-        while (hashtableNext(&subs, &c)) {
-            replyPatternMessage(c, pat, channel, msg);
-            receivers++;
-        }
-        hashtableResetIterator(&subs);
+        sds push = encodeMessage(message_bulk[KIND_PATTERN], pat, channel, msg);
+        receivers += sendToSubscribers(pat->subscribers, push);
     }
     hashtableResetIterator(&iter);
     return receivers;
@@ -356,10 +391,12 @@ int pubsubPublishMessage(robj *channel, robj *message, int sharded) {
     sds name = objectGetVal(decoded);
     void *found;
     if (hashtableFind(channel_tables[kind], name, &found))
-        receivers += publishToSubscribers(found, decoded, message, message_bulk[kind]);
+        receivers += sendToSubscribers(((pubsubChannel *)found)->subscribers,
+                                       encodeMessage(message_bulk[kind], NULL, decoded, message));
     if (!sharded && hashtableSize(channel_tables[KIND_PATTERN]))
         receivers += publishToPatterns(name, decoded, message);
     decrRefCount(decoded);
+    releaseEncodedMessage();
     return receivers;
 }
 

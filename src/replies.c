@@ -477,22 +477,6 @@ void addReplyLoadedModules(client *c) {
     addReplyArrayLen(c, 0);
 }
 
-/* A pub/sub message: [message_bulk, channel, msg]; message_bulk is a ready-made bulk
- * string protocol object such as "$7\r\nmessage\r\n" (NULL means "message"). msg may be
- * NULL for two-element notifications. Sent even under CLIENT REPLY OFF, like any push. */
-void addReplyPubsubMessage(client *c, robj *channel, robj *msg, robj *message_bulk) {
-    uint64_t was_pushing = c->flags & CLIENT_PUSHING;
-    c->flags |= CLIENT_PUSHING;
-    addReplyPushLen(c, msg ? 3 : 2);
-    if (message_bulk)
-        addReply(c, message_bulk);
-    else
-        addReplyBulkCBuffer(c, "message", 7);
-    addReplyBulk(c, channel);
-    if (msg) addReplyBulk(c, msg);
-    if (!was_pushing) c->flags &= ~CLIENT_PUSHING;
-}
-
 /* ------------------------------------------------------------------------------------ */
 /* Errors                                                                                 */
 /* ------------------------------------------------------------------------------------ */

@@ -146,6 +146,33 @@ start_server {tags {"pubsub"}} {
         $rd close
     }
 
+    test {One message reaches RESP2 and RESP3 subscribers, each in its own protocol} {
+        # The message is encoded once per publish; each subscriber's copy is framed for
+        # its own protocol, whatever order the subscribers are visited in.
+        set subs {}
+        foreach proto {2 3 2 3} {
+            set rd [valkey_deferring_client]
+            if {$proto == 3} {$rd hello 3; $rd read}
+            $rd readraw 1
+            $rd subscribe mix
+            ps_raw_lines $rd 6
+            $rd psubscribe mi?
+            ps_raw_lines $rd 6
+            lappend subs $proto $rd
+        }
+        set big [string repeat x 100000]
+        assert_equal 8 [r publish mix $big]
+        assert_equal 8 [r publish mix hi]
+        foreach {proto rd} $subs {
+            set t [expr {$proto == 2 ? "*" : ">"}]
+            assert_equal "${t}3 \$7 message \$3 mix \$100000 $big" [ps_raw_lines $rd 7]
+            assert_equal "${t}4 \$8 pmessage \$3 mi? \$3 mix \$100000 $big" [ps_raw_lines $rd 9]
+            assert_equal "${t}3 \$7 message \$3 mix \$2 hi" [ps_raw_lines $rd 7]
+            assert_equal "${t}4 \$8 pmessage \$3 mi? \$3 mix \$2 hi" [ps_raw_lines $rd 9]
+            $rd close
+        }
+    }
+
     test {Two subscribers of one channel both get the message} {
         set rd1 [valkey_deferring_client]
         set rd2 [valkey_deferring_client]

@@ -1,7 +1,7 @@
 #!/bin/sh
 # script-pubsub.sh -- issue 4's benchmark: our server against Debian's redis-server 7.0, in
 # alternating rounds (best of ROUNDS), the server pinned to CPU 0 and redis-benchmark to
-# CPU 1, 50 clients, plain and -P 16:
+# CPU 1, 50 clients, plain and -P 16; every round's pair is printed, then the best of each:
 #   EVALSHA   a script doing GET then INCR of one key;
 #   PUBLISH   to a channel with 10 subscribers (connections that read and discard).
 # Usage: utils/bench/script-pubsub.sh [requests] [port]      (env: ROUNDS OURS)
@@ -55,9 +55,13 @@ best() { awk -v a="$1" -v b="$2" 'BEGIN {print (b > a) ? b : a}'; }
 echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 o1=0; o2=0; o3=0; o4=0; r1=0; r2=0; r3=0; r4=0
 for r in $(seq "$ROUNDS"); do
-    set -- $(run_round "$OURS"); o1=$(best $o1 $1); o2=$(best $o2 $2); o3=$(best $o3 $3); o4=$(best $o4 $4)
-    set -- $(run_round "$REF"); r1=$(best $r1 $1); r2=$(best $r2 $2); r3=$(best $r3 $3); r4=$(best $r4 $4)
+    ours=$(run_round "$OURS")
+    set -- $ours; o1=$(best $o1 $1); o2=$(best $o2 $2); o3=$(best $o3 $3); o4=$(best $o4 $4)
+    ref=$(run_round "$REF")
+    set -- $ref; r1=$(best $r1 $1); r2=$(best $r2 $2); r3=$(best $r3 $3); r4=$(best $r4 $4)
+    echo "round $r (ours / redis-server, req/s): $(echo "$ours $ref" | awk '{printf "EVALSHA_P1 %.0f/%.0f  EVALSHA_P16 %.0f/%.0f  PUBLISH_P1 %.0f/%.0f  PUBLISH_P16 %.0f/%.0f", $1, $5, $2, $6, $3, $7, $4, $8}')"
 done
+echo "best of $ROUNDS rounds:"
 printf '%-22s %14s %14s %8s\n' test redis-server ours ratio
 line() { awk -v n="$1" -v r="$2" -v o="$3" 'BEGIN {printf "%-22s %14.0f %14.0f %8.2f\n", n, r, o, o / r}'; }
 line EVALSHA_P1 "$r1" "$o1"
