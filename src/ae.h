@@ -73,5 +73,8 @@ void aeSetDontWait(aeEventLoop *el, int noWait);
 /* After a poll that found events, poll again without sleeping for up to usec before
  * blocking (0: never). */
 void aeSetBusyPoll(aeEventLoop *el, long usec);
+/* For the next poll only: once it has found events, keep polling for up to usec until
+ * most as many are ready as the previous poll found (0: do not gather). */
+void aeGatherNextPoll(aeEventLoop *el, long usec);
 
 #endif

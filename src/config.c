@@ -832,6 +832,8 @@ static const configDirective builtin_configs[] = {
     BOOL_CONFIG("dynamic-hz", MODIFIABLE, dynamic_hz, 1, NULL),
     INT_CONFIG("busy-poll-usec", MODIFIABLE, busy_poll_usec, 0, CONFIG_MAX_BUSY_POLL_USEC, CONFIG_DEFAULT_BUSY_POLL_USEC,
                applyBusyPoll),
+    INT_CONFIG("fanout-gather-usec", MODIFIABLE, fanout_gather_usec, 0, CONFIG_MAX_FANOUT_GATHER_USEC,
+               CONFIG_DEFAULT_FANOUT_GATHER_USEC, NULL),
     BOOL_CONFIG("daemonize", IMMUTABLE, daemonize, 0, NULL),
     STRING_CONFIG("pidfile", IMMUTABLE | CONFIG_STR_EMPTY_IS_NULL, pidfile, NULL, NULL, NULL),
     SPECIAL_CONFIG("dir", CONFIG_FLAG_PROTECTED | CONFIG_FLAG_DENY_LOADING, NULL, setDir, getDir, NULL, NULL),

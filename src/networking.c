@@ -607,10 +607,15 @@ static void closeClientOnQuerybufLimit(client *c) {
     freeClientAsync(c);
 }
 
+/* Passes of handleClientsWithPendingWrites, numbering the turns: a client written in a
+ * pass whose turn it sent nothing in is being fanned out to. */
+static unsigned long long write_pass = 1;
+
 static void readQueryFromClient(aeEventLoop *el, int fd, void *privdata, int mask) {
     (void)el;
     (void)mask;
     client *c = privdata;
+    c->read_pass = write_pass;
     size_t readlen = PROTO_IOBUF_LEN;
     int big_arg = 0;
     if (c->reqtype == PROTO_REQ_MULTIBULK && c->multibulklen && c->bulklen >= PROTO_MBULK_BIG_ARG) {
@@ -830,9 +835,13 @@ void flushClientOutputSync(client *c) {
 
 static void processClientsToResume(void);
 
+/* A turn that wrote to this many clients that sent nothing in it makes the next poll
+ * gather (fanout-gather-usec): below it, the saving is smaller than the wait. */
+#define FANOUT_GATHER_MIN_WRITES 4
+
 int handleClientsWithPendingWrites(void) {
     processClientsToResume();
-    int processed = 0;
+    int processed = 0, fanout = 0;
     listIter li;
     listNode *ln;
     listRewind(server.clients_pending_write, &li);
@@ -843,6 +852,7 @@ int handleClientsWithPendingWrites(void) {
         c->flags &= ~CLIENT_PENDING_WRITE;
         processed++;
         if (c->flags & (CLIENT_PROTECTED | CLIENT_CLOSE_ASAP)) continue;
+        if (c->read_pass != write_pass) fanout++;
         if (writeToClient(c, 0) == C_ERR) continue;
         /* With appendfsync always the barrier makes the write handler run after the read
          * handler's command was flushed to the AOF, never before, within one loop turn. */
@@ -850,6 +860,8 @@ int handleClientsWithPendingWrites(void) {
         if (clientHasPendingReplies(c) && aeCreateFileEvent(server.el, c->fd, mask, sendReplyToClient, c) == AE_ERR)
             freeClientAsync(c);
     }
+    if (fanout >= FANOUT_GATHER_MIN_WRITES) aeGatherNextPoll(server.el, server.fanout_gather_usec);
+    write_pass++;
     return processed;
 }
 

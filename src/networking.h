@@ -146,6 +146,7 @@ typedef struct client {
     unsigned long long commands_processed;
     unsigned long long net_input_bytes;
     unsigned long long net_output_bytes;
+    unsigned long long read_pass; /* the write pass during whose turn it last sent data */
     unsigned long long net_input_bytes_curr_cmd;
     unsigned long long net_output_bytes_curr_cmd;
     size_t last_memory_usage;

@@ -1,6 +1,6 @@
 /* test_ae.c -- the event loop: timer order and deletion from inside procs, file events on
  * pipes and socket pairs, the AE_BARRIER handler order, handlers that remove other fds
- * of the same batch, set-size limits, aeWait and aeMain/aeStop. */
+ * of the same batch, set-size limits, aeWait and aeMain/aeStop, and gathering polls. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../ae.h"
@@ -229,6 +230,93 @@ static void test_blocking_wait_wakes_for_fd(void **state) {
     aeDeleteEventLoop(el);
     close(p[0]);
     close(p[1]);
+}
+
+/* ------------------------------------------------------------------ gathering */
+
+#define GATHER_PIPES 4
+#define LATE_WRITE_US (20 * 1000) /* the child's writes come this long after the first */
+
+typedef struct {
+    aeEventLoop *el;
+    int p[GATHER_PIPES][2];
+} gatherRig;
+
+static void gatherRigInit(gatherRig *g) {
+    g->el = aeCreateEventLoop(SETSIZE);
+    for (int i = 0; i < GATHER_PIPES; i++) {
+        assert_int_equal(pipe(g->p[i]), 0);
+        assert_int_equal(aeCreateFileEvent(g->el, g->p[i][0], AE_READABLE, readAll, NULL), AE_OK);
+    }
+    /* A first poll that finds every pipe sets the count a gathering poll aims at. */
+    for (int i = 0; i < GATHER_PIPES; i++) assert_int_equal(write(g->p[i][1], "x", 1), 1);
+    assert_int_equal(aeProcessEvents(g->el, AE_FILE_EVENTS), GATHER_PIPES);
+    rec.n = 0;
+}
+
+static void gatherRigFree(gatherRig *g) {
+    aeDeleteEventLoop(g->el);
+    for (int i = 0; i < GATHER_PIPES; i++) close(g->p[i][0]), close(g->p[i][1]);
+}
+
+/* Makes pipe 0 readable now and pipes 1 and 2 from a child LATE_WRITE_US later. */
+static pid_t writeNowAndLater(gatherRig *g) {
+    assert_int_equal(write(g->p[0][1], "x", 1), 1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        usleep(LATE_WRITE_US);
+        if (write(g->p[1][1], "y", 1) != 1 || write(g->p[2][1], "z", 1) != 1) _exit(1);
+        _exit(0);
+    }
+    return pid;
+}
+
+static void reapWriter(pid_t pid) {
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_gather_waits_for_most_of_last_count(void **state) {
+    (void)state;
+    gatherRig g;
+    gatherRigInit(&g);
+    pid_t pid = writeNowAndLater(&g);
+    aeGatherNextPoll(g.el, GIVE_UP_US);
+    /* 80% of the previous 4 is 3: pipe 0 alone is not enough, the late two complete it. */
+    assert_int_equal(aeProcessEvents(g.el, AE_FILE_EVENTS), 3);
+    reapWriter(pid);
+    gatherRigFree(&g);
+}
+
+static void test_no_gather_serves_what_is_ready(void **state) {
+    (void)state;
+    gatherRig g;
+    gatherRigInit(&g);
+    pid_t pid = writeNowAndLater(&g);
+    assert_int_equal(aeProcessEvents(g.el, AE_FILE_EVENTS), 1);
+    reapWriter(pid);
+    assert_int_equal(aeProcessEvents(g.el, AE_FILE_EVENTS), 2);
+    gatherRigFree(&g);
+}
+
+static void test_gather_is_bounded_and_for_one_poll(void **state) {
+    (void)state;
+    gatherRig g;
+    gatherRigInit(&g);
+    assert_int_equal(write(g.p[0][1], "x", 1), 1);
+    aeGatherNextPoll(g.el, LATE_WRITE_US);
+    monotime start = getMonotonicUs();
+    assert_int_equal(aeProcessEvents(g.el, AE_FILE_EVENTS), 1);
+    assert_true(elapsedUs(start) >= LATE_WRITE_US);
+    assert_true(elapsedUs(start) < GIVE_UP_US);
+    /* The next poll does not gather: one ready pipe is served at once. */
+    assert_int_equal(write(g.p[1][1], "x", 1), 1);
+    start = getMonotonicUs();
+    assert_int_equal(aeProcessEvents(g.el, AE_FILE_EVENTS), 1);
+    assert_true(elapsedUs(start) < LATE_WRITE_US);
+    gatherRigFree(&g);
 }
 
 /* Handlers of a socket pair end, which is readable and writable at once. */
@@ -450,6 +538,9 @@ int main(void) {
         T(test_delete_loop_finalizes_pending_timers),
         T(test_pipe_readable),
         T(test_blocking_wait_wakes_for_fd),
+        T(test_gather_waits_for_most_of_last_count),
+        T(test_no_gather_serves_what_is_ready),
+        T(test_gather_is_bounded_and_for_one_poll),
         T(test_default_order_readable_first),
         T(test_barrier_order_writable_first),
         T(test_same_proc_both_directions_called_once),

@@ -250,6 +250,15 @@ start_server {tags {"config"}} {
         r config set busy-poll-usec 10
     }
 
+    test {fanout-gather-usec: 100 by default, 0..1000} {
+        assert_equal 100 [cfg_get fanout-gather-usec]
+        assert_error "*argument must be between 0 and 1000 inclusive" {r config set fanout-gather-usec 1001}
+        assert_error "*argument must be between 0 and 1000 inclusive" {r config set fanout-gather-usec -1}
+        r config set fanout-gather-usec 0
+        assert_equal 0 [cfg_get fanout-gather-usec]
+        r config set fanout-gather-usec 100
+    }
+
     test {CONFIG SET errors: unknown, immutable, protected, duplicate, odd arguments} {
         assert_error "ERR Unknown option or number of arguments for CONFIG SET - 'foo'" {r config set foo bar}
         assert_error "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config" \

@@ -173,6 +173,47 @@ start_server {tags {"pubsub"}} {
         }
     }
 
+    foreach gather {100 1000 0} {
+        test "Fan-out gathering ($gather us) loses nothing: every subscriber gets every message in order" {
+            # Six subscribers make each turn that publishes a fan-out turn, so the next poll
+            # gathers the publishers' requests (fanout-gather-usec).
+            r config set fanout-gather-usec $gather
+            set subs {}
+            for {set i 0} {$i < 6} {incr i} {
+                set rd [valkey_deferring_client]
+                ps_counts $rd subscribe gathered
+                lappend subs $rd
+            }
+            set pubs {}
+            for {set p 0} {$p < 5} {incr p} {lappend pubs [valkey_deferring_client]}
+            set rounds 40
+            for {set m 0} {$m < $rounds} {incr m} {
+                set p 0
+                foreach pub $pubs {
+                    $pub publish gathered "$p:$m"
+                    incr p
+                }
+                if {$m % 8 == 7} {
+                    foreach pub $pubs {for {set k 0} {$k < 8} {incr k} {assert_equal 6 [$pub read]}}
+                }
+            }
+            foreach sub $subs {
+                set next [lrepeat 5 0]
+                for {set k 0} {$k < 5 * $rounds} {incr k} {
+                    lassign [$sub read] kind channel payload
+                    assert_equal {message gathered} [list $kind $channel]
+                    lassign [split $payload :] p m
+                    assert_equal [lindex $next $p] $m
+                    lset next $p [expr {$m + 1}]
+                }
+                assert_equal [lrepeat 5 $rounds] $next
+                $sub close
+            }
+            foreach pub $pubs {$pub close}
+            r config set fanout-gather-usec 100
+        }
+    }
+
     test {Two subscribers of one channel both get the message} {
         set rd1 [valkey_deferring_client]
         set rd2 [valkey_deferring_client]
