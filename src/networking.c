@@ -607,8 +607,8 @@ static void closeClientOnQuerybufLimit(client *c) {
     freeClientAsync(c);
 }
 
-/* Passes of handleClientsWithPendingWrites, numbering the turns: a client written in a
- * pass whose turn it sent nothing in is being fanned out to. */
+/* Passes of handleClientsWithPendingWrites, numbering the turns: a subscriber, monitor
+ * or replica written in a pass whose turn it sent nothing in is being fanned out to. */
 static unsigned long long write_pass = 1;
 
 static void readQueryFromClient(aeEventLoop *el, int fd, void *privdata, int mask) {
@@ -835,9 +835,16 @@ void flushClientOutputSync(client *c) {
 
 static void processClientsToResume(void);
 
-/* A turn that wrote to this many clients that sent nothing in it makes the next poll
- * gather (fanout-gather-usec): below it, the saving is smaller than the wait. */
+/* A turn that fanned out to this many clients makes the next poll gather
+ * (fanout-gather-usec): below it, the saving is smaller than the wait. */
 #define FANOUT_GATHER_MIN_WRITES 4
+
+/* Clients fed by other clients' commands: each costs one write per turn that feeds it,
+ * whatever the number of messages. A client resumed after a wait (a blocking pop, a cold
+ * read) gets the one reply to its own command and is not counted. */
+static int isFanoutWrite(client *c) {
+    return (c->flags & (CLIENT_PUBSUB | CLIENT_MONITOR | CLIENT_REPLICA)) && c->read_pass != write_pass;
+}
 
 int handleClientsWithPendingWrites(void) {
     processClientsToResume();
@@ -852,7 +859,7 @@ int handleClientsWithPendingWrites(void) {
         c->flags &= ~CLIENT_PENDING_WRITE;
         processed++;
         if (c->flags & (CLIENT_PROTECTED | CLIENT_CLOSE_ASAP)) continue;
-        if (c->read_pass != write_pass) fanout++;
+        if (isFanoutWrite(c)) fanout++;
         if (writeToClient(c, 0) == C_ERR) continue;
         /* With appendfsync always the barrier makes the write handler run after the read
          * handler's command was flushed to the AOF, never before, within one loop turn. */
