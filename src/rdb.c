@@ -1758,7 +1758,8 @@ static int rdbSaveDb(rio *r, int dbid, long long *keys_saved) {
     if (ncold) {
         tierSortColdEntries(cold, ncold);
         tierBulkSaveBegin();
-        for (size_t j = 0; j < ncold && rc == 0; j++) rc = rdbSaveDbEntry(r, cold[j], dbid, keys_saved);
+        for (size_t j = 0; j < ncold && rc == 0; j++)
+            if (!tierColdValueCorrupt(cold[j])) rc = rdbSaveDbEntry(r, cold[j], dbid, keys_saved);
         tierBulkSaveEnd();
     }
     zfree(cold);

@@ -66,6 +66,11 @@ int tierDemotionsCoverExcess(void);
  * children, SAVE, DEBUG DIGEST, AOF rewrite. NULL when the record cannot be read. */
 robj *tierLoadColdValue(robj *o);
 ssize_t tierSaveColdValue(struct rio *r, robj *o); /* the stored RDB encoding, copied */
+/* 1 when o's record fails its checksum (logged, naming the key). A snapshot leaves such a
+ * key out instead of failing whole: its value is lost already, and a snapshot failing on
+ * every attempt would lose what is written meanwhile (and stop writes under
+ * stop-writes-on-bgsave-error). Any other read error returns 0 and the save fails on it. */
+int tierColdValueCorrupt(robj *o);
 void tierForkBegin(void);                          /* before fork() of a child that saves */
 /* Saving a whole database: its cold entries are saved after the hot ones, sorted by
  * location, between Begin and End, so their records are read sequentially. */

@@ -390,12 +390,27 @@ void tierBulkSaveEnd(void) {
     tier_bulk_save = 0;
 }
 
+/* In a bulk save the read-ahead window serves a record checked just before it is saved. */
+static int tierReadColdRecordSync(robj *o, flashRecord *rec) {
+    flashLocation loc = objectColdLocation(o);
+    return tier_bulk_save ? flashStoreReadSyncAhead(tier.fs, loc, rec, TIER_SAVE_READAHEAD)
+                          : flashStoreReadSync(tier.fs, loc, rec);
+}
+
+int tierColdValueCorrupt(robj *o) {
+    flashRecord rec;
+    if (!tier.fs || tierReadColdRecordSync(o, &rec) != FLASH_ERR_CHECKSUM) return 0;
+    serverLog(LL_WARNING,
+              "Tiering: the cold value of key '%s' is corrupt on flash (checksum mismatch); the key is left out of "
+              "this snapshot",
+              objectGetKey(o));
+    return 1;
+}
+
 ssize_t tierSaveColdValue(rio *r, robj *o) {
     if (!tier.fs) return -1;
     flashRecord rec;
-    flashLocation loc = objectColdLocation(o);
-    int status = tier_bulk_save ? flashStoreReadSyncAhead(tier.fs, loc, &rec, TIER_SAVE_READAHEAD)
-                                : flashStoreReadSync(tier.fs, loc, &rec);
+    int status = tierReadColdRecordSync(o, &rec);
     if (status != FLASH_OK) {
         serverLog(LL_WARNING, "Tiering: the cold value of key '%s' could not be read from flash while saving",
                   objectGetKey(o));

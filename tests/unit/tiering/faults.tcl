@@ -1,6 +1,7 @@
 # Tiering: faults. A flash file that cannot be used stops the start-up with a clear log
 # line; a corrupted record is an error reply for the commands that need it (counted in
-# flash_checksum_errors), never wrong data, and the server keeps serving; the thread-pool
+# flash_checksum_errors), never wrong data, and the server keeps serving; snapshots leave
+# such a key out, with a log line, instead of failing; the thread-pool
 # I/O engine (VALKEY_IO_ENGINE=threads) works.
 
 source [file join $::th_root tests support tiering.tcl]
@@ -137,6 +138,42 @@ start_server [list tags {tiering external:skip} overrides [tier_overrides]] {
         assert_equal hash [r type tier:corrupt4]
         assert_equal 1 [r del tier:corrupt4]
         assert_equal 0 [tier_stat flash_cold_keys]
+    }
+
+    test {Tiering: a corrupted record is left out of SAVE, BGSAVE and AOF rewrites, logged; the rest is kept} {
+        r flushall
+        r set tier:kept-cold "kept cold [string repeat k 30]"
+        tier_demote tier:kept-cold
+        r set tier:kept-hot "kept hot"
+        r rpush tier:kept-list a b c
+        tier_demote tier:kept-list
+        r set tier:corrupt5 "lost [string repeat l 30]"
+        tier_corrupt tier:corrupt5
+        set expected [list tier:kept-cold "kept cold [string repeat k 30]" tier:kept-hot "kept hot"]
+
+        assert_equal OK [r save]
+        r bgsave
+        wait_for_condition 500 10 {[s rdb_bgsave_in_progress] == 0} else {fail "BGSAVE did not finish"}
+        assert_equal ok [s rdb_last_bgsave_status]
+        assert_match {*cold value of key 'tier:corrupt5' is corrupt on flash*left out of this snapshot*} \
+            [::th::read_file [srv stdout]]
+
+        # Without the RDB preamble the rewrite writes commands: the key is left out too.
+        r config set aof-use-rdb-preamble no
+        r config set appendonly yes
+        wait_for_condition 500 10 {[s aof_rewrite_in_progress] == 0 && [s aof_rewrite_scheduled] == 0} else {
+            fail "AOF rewrite did not finish"
+        }
+        assert_equal ok [s aof_last_bgrewrite_status]
+        r config set appendonly no
+        r config set aof-use-rdb-preamble yes
+
+        # Loading the snapshot: everything but the corrupt key.
+        r debug reload
+        assert_equal 0 [r exists tier:corrupt5]
+        foreach {key value} $expected {assert_equal $value [r get $key]}
+        assert_equal {a b c} [r lrange tier:kept-list 0 -1]
+        assert_equal 3 [r dbsize]
     }
 }
 
