@@ -1487,9 +1487,8 @@ static int writeHashCommands(rio *r, sds key, robj *o) {
 }
 
 /* Values of a type or encoding this file cannot walk (tiering's cold values, types
- * to come) are written as RESTORE of their DUMP payload. */
-static int writeRestoreCommand(rio *r, sds key, robj *o, int dbid) {
-    sds payload = rdbCreateDumpPayload(o, NULL, dbid);
+ * to come) are written as RESTORE of their DUMP payload, which this frees. */
+static int writeRestoreCommand(rio *r, sds key, sds payload) {
     if (!payload) {
         serverLog(LL_WARNING, "AOF rewrite: the value of key '%s' has no serialized form", key);
         errno = EINVAL;
@@ -1518,9 +1517,10 @@ static int walkableEncoding(const robj *o) {
 
 static int writeKeyCommands(rio *r, sds key, robj *o, int dbid) {
     int ok;
-    if (o->cold && tierColdValueCorrupt(o)) return 1; /* left out, as from an RDB snapshot */
     if (o->cold || !walkableEncoding(o)) { /* a cold value: its stored RDB encoding */
-        ok = writeRestoreCommand(r, key, o, dbid);
+        sds payload = rdbCreateDumpPayload(o, NULL, dbid);
+        if (!payload && o->cold && tierColdValueCorrupt(o)) return 1; /* left out, as from an RDB snapshot */
+        ok = writeRestoreCommand(r, key, payload);
     } else if (o->type == OBJ_STRING) {
         ok = rioCountLine(r, '*', 3) && rioBulkString(r, "SET") && rioBulk(r, key, sdslen(key)) &&
              rioBulkObject(r, o);
