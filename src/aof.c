@@ -1540,6 +1540,19 @@ static int writeKeyCommands(rio *r, sds key, robj *o, int dbid) {
     return ok;
 }
 
+typedef struct rewriteDbState {
+    rio *r;
+    int dbid;
+    int delay;
+} rewriteDbState;
+
+static int rewriteDbEntry(robj *o, void *privdata) {
+    rewriteDbState *st = privdata;
+    int ok = writeKeyCommands(st->r, objectGetKey(o), o, st->dbid);
+    if (st->delay > 0) debugDelay(st->delay);
+    return ok ? 0 : -1;
+}
+
 typedef struct functionWriteState {
     rio *r;
     int failed;
@@ -1577,17 +1590,8 @@ static int writeRespBase(rio *r) {
         serverDb *db = &server.db[j];
         if (hashtableSize(db->keys) == 0) continue;
         if (!rioCountLine(r, '*', 2) || !rioBulkString(r, "SELECT") || !rioBulkLongLong(r, j)) return C_ERR;
-        hashtableIterator it;
-        hashtableInitIterator(&it, db->keys);
-        void *entry;
-        int ok = 1;
-        while (ok && hashtableNext(&it, &entry)) {
-            robj *o = entry;
-            ok = writeKeyCommands(r, objectGetKey(o), o, j);
-            if (delay > 0) debugDelay(delay);
-        }
-        hashtableResetIterator(&it);
-        if (!ok) return C_ERR;
+        rewriteDbState st = {r, j, delay};
+        if (tierForEachEntryColdLast(db, rewriteDbEntry, &st) != 0) return C_ERR;
     }
     return C_OK;
 }

@@ -212,27 +212,33 @@ static void xorInto(unsigned char *acc, const unsigned char *d) {
     for (int j = 0; j < DIGEST_LEN; j++) acc[j] ^= d[j];
 }
 
+typedef struct digestState {
+    EVP_MD_CTX *ctx;
+    int dbid;
+    unsigned char *digest;
+} digestState;
+
+/* Entries are combined by XOR, so the order the tier layer visits them in is free. */
+static int xorEntryDigest(robj *o, void *privdata) {
+    digestState *st = privdata;
+    sds key = objectGetKey(o);
+    unsigned char one[DIGEST_LEN];
+    EVP_DigestInit_ex(st->ctx, EVP_sha1(), NULL);
+    digestU32(st->ctx, (uint32_t)st->dbid);
+    digestString(st->ctx, key, sdslen(key));
+    digestValue(st->ctx, o);
+    digestFinish(st->ctx, one);
+    xorInto(st->digest, one);
+    return 0;
+}
+
 void computeDatasetDigest(unsigned char *digest) {
     memset(digest, 0, DIGEST_LEN);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     for (int j = 0; j < server.dbnum; j++) {
         serverDb *db = &server.db[j];
-        if (!db->keys || hashtableSize(db->keys) == 0) continue;
-        hashtableIterator it;
-        void *entry;
-        hashtableInitIterator(&it, db->keys);
-        while (hashtableNext(&it, &entry)) {
-            robj *o = entry;
-            sds key = objectGetKey(o);
-            unsigned char one[DIGEST_LEN];
-            EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
-            digestU32(ctx, (uint32_t)j);
-            digestString(ctx, key, sdslen(key));
-            digestValue(ctx, o);
-            digestFinish(ctx, one);
-            xorInto(digest, one);
-        }
-        hashtableResetIterator(&it);
+        digestState st = {ctx, j, digest};
+        if (db->keys && hashtableSize(db->keys)) tierForEachEntryColdLast(db, xorEntryDigest, &st);
     }
     EVP_MD_CTX_free(ctx);
 }

@@ -1724,10 +1724,18 @@ static int rdbSaveKeyValuePair(rio *r, sds key, robj *val, long long expire, int
     return 1;
 }
 
-static int rdbSaveDbEntry(rio *r, robj *o, int dbid, long long *keys_saved) {
-    if (rdbSaveKeyValuePair(r, objectGetKey(o), o, objectGetExpire(o), dbid) == -1) return -1;
-    (*keys_saved)++;
-    if (in_child && (*keys_saved % RDB_CHILD_INFO_KEYS_STEP) == 0) childReportProgress(*keys_saved, 0);
+typedef struct rdbSaveDbState {
+    rio *r;
+    int dbid;
+    long long *keys_saved;
+} rdbSaveDbState;
+
+static int rdbSaveDbEntry(robj *o, void *privdata) {
+    rdbSaveDbState *st = privdata;
+    if (o->cold && tierColdValueCorrupt(o)) return 0; /* left out: see tierColdValueCorrupt */
+    if (rdbSaveKeyValuePair(st->r, objectGetKey(o), o, objectGetExpire(o), st->dbid) == -1) return -1;
+    (*st->keys_saved)++;
+    if (in_child && (*st->keys_saved % RDB_CHILD_INFO_KEYS_STEP) == 0) childReportProgress(*st->keys_saved, 0);
     return 0;
 }
 
@@ -1738,32 +1746,8 @@ static int rdbSaveDb(rio *r, int dbid, long long *keys_saved) {
     if (rdbSaveType(r, RDB_OPCODE_RESIZEDB) == -1 || rdbSaveLen(r, hashtableSize(db->keys)) == -1 ||
         rdbSaveLen(r, hashtableSize(db->expires)) == -1)
         return -1;
-    /* Cold values go last, in the order of their place on flash, so that their records
-     * are read sequentially rather than one random read each. */
-    robj **cold = db->cold_keys ? zmalloc(sizeof(robj *) * db->cold_keys) : NULL;
-    size_t ncold = 0;
-    hashtableIterator it;
-    hashtableInitIterator(&it, db->keys);
-    void *entry;
-    int rc = 0;
-    while (rc == 0 && hashtableNext(&it, &entry)) {
-        robj *o = entry;
-        if (o->cold && ncold < db->cold_keys) {
-            cold[ncold++] = o;
-            continue;
-        }
-        rc = rdbSaveDbEntry(r, o, dbid, keys_saved);
-    }
-    hashtableResetIterator(&it);
-    if (ncold) {
-        tierSortColdEntries(cold, ncold);
-        tierBulkSaveBegin();
-        for (size_t j = 0; j < ncold && rc == 0; j++)
-            if (!tierColdValueCorrupt(cold[j])) rc = rdbSaveDbEntry(r, cold[j], dbid, keys_saved);
-        tierBulkSaveEnd();
-    }
-    zfree(cold);
-    return rc;
+    rdbSaveDbState st = {r, dbid, keys_saved};
+    return tierForEachEntryColdLast(db, rdbSaveDbEntry, &st);
 }
 
 int rdbSaveRio(rio *r, int rdbflags, int *error) {

@@ -72,11 +72,12 @@ ssize_t tierSaveColdValue(struct rio *r, robj *o); /* the stored RDB encoding, c
  * stop-writes-on-bgsave-error). Any other read error returns 0 and the save fails on it. */
 int tierColdValueCorrupt(robj *o);
 void tierForkBegin(void);                          /* before fork() of a child that saves */
-/* Saving a whole database: its cold entries are saved after the hot ones, sorted by
- * location, between Begin and End, so their records are read sequentially. */
-void tierSortColdEntries(robj **entries, size_t n);
-void tierBulkSaveBegin(void);
-void tierBulkSaveEnd(void);
+/* A whole-database pass (a save, an AOF rewrite, a digest): calls fn on every entry of
+ * db, the cold ones last, in the order of their place on flash and through one read-ahead
+ * window, so their records are read sequentially instead of one random read each. Stops
+ * at fn's first non-zero return and returns it; 0 when every entry was visited. */
+typedef int tierEntryProc(robj *o, void *ctx);
+int tierForEachEntryColdLast(struct serverDb *db, tierEntryProc *fn, void *ctx);
 void tierLoadingProgress(void);                    /* RDB/AOF load: demote within budget */
 
 /* ---- Event loop ---- */

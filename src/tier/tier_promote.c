@@ -320,10 +320,66 @@ int tierPromoteCommandKeysSync(client *c, sds *err) {
     return rc;
 }
 
+/* Bytes read at once while reading cold values in location order (a whole-dataset save
+ * or digest). */
+#define TIER_BULK_READAHEAD (1024 * 1024)
+static int tier_bulk_read;
+
+static int tierColdLocationCompare(const void *a, const void *b) {
+    flashLocation la = flashLocationOffset(objectColdLocation(*(robj *const *)a));
+    flashLocation lb = flashLocationOffset(objectColdLocation(*(robj *const *)b));
+    return la < lb ? -1 : la > lb;
+}
+
+static void tierSortColdEntries(robj **entries, size_t n) {
+    qsort(entries, n, sizeof(robj *), tierColdLocationCompare);
+}
+
+static void tierBulkReadBegin(void) {
+    tier_bulk_read = tier.fs != NULL;
+}
+
+static void tierBulkReadEnd(void) {
+    if (tier_bulk_read) flashStoreReadAheadReset(tier.fs);
+    tier_bulk_read = 0;
+}
+
+int tierForEachEntryColdLast(serverDb *db, tierEntryProc *fn, void *ctx) {
+    robj **cold = db->cold_keys ? zmalloc(sizeof(robj *) * db->cold_keys) : NULL;
+    size_t ncold = 0;
+    hashtableIterator it;
+    hashtableInitIterator(&it, db->keys);
+    void *entry;
+    int rc = 0;
+    while (rc == 0 && hashtableNext(&it, &entry)) {
+        robj *o = entry;
+        if (o->cold && ncold < db->cold_keys)
+            cold[ncold++] = o;
+        else
+            rc = fn(o, ctx);
+    }
+    hashtableResetIterator(&it);
+    if (rc == 0 && ncold) {
+        tierSortColdEntries(cold, ncold);
+        tierBulkReadBegin();
+        for (size_t j = 0; j < ncold && rc == 0; j++) rc = fn(cold[j], ctx);
+        tierBulkReadEnd();
+    }
+    zfree(cold);
+    return rc;
+}
+
+/* In a bulk read the read-ahead window serves a record checked just before it is saved. */
+static int tierReadColdRecordSync(robj *o, flashRecord *rec) {
+    flashLocation loc = objectColdLocation(o);
+    return tier_bulk_read ? flashStoreReadSyncAhead(tier.fs, loc, rec, TIER_BULK_READAHEAD)
+                          : flashStoreReadSync(tier.fs, loc, rec);
+}
+
 robj *tierLoadColdValue(robj *o) {
     if (!tier.fs) return NULL;
     flashRecord rec;
-    if (flashStoreReadSync(tier.fs, objectColdLocation(o), &rec) != FLASH_OK) return NULL;
+    if (tierReadColdRecordSync(o, &rec) != FLASH_OK) return NULL;
     return tierDecodeRecord(o, rec.val, rec.vlen);
 }
 
@@ -365,36 +421,6 @@ robj *tierPromoteSync(serverDb *db, robj *o) {
     }
     tier.stat_sync_promotions++;
     return tierSwapToHot(db, o, v);
-}
-
-/* Bytes read at once while saving cold values in location order. */
-#define TIER_SAVE_READAHEAD (1024 * 1024)
-static int tier_bulk_save;
-
-static int tierColdLocationCompare(const void *a, const void *b) {
-    flashLocation la = flashLocationOffset(objectColdLocation(*(robj *const *)a));
-    flashLocation lb = flashLocationOffset(objectColdLocation(*(robj *const *)b));
-    return la < lb ? -1 : la > lb;
-}
-
-void tierSortColdEntries(robj **entries, size_t n) {
-    qsort(entries, n, sizeof(robj *), tierColdLocationCompare);
-}
-
-void tierBulkSaveBegin(void) {
-    tier_bulk_save = tier.fs != NULL;
-}
-
-void tierBulkSaveEnd(void) {
-    if (tier_bulk_save) flashStoreReadAheadReset(tier.fs);
-    tier_bulk_save = 0;
-}
-
-/* In a bulk save the read-ahead window serves a record checked just before it is saved. */
-static int tierReadColdRecordSync(robj *o, flashRecord *rec) {
-    flashLocation loc = objectColdLocation(o);
-    return tier_bulk_save ? flashStoreReadSyncAhead(tier.fs, loc, rec, TIER_SAVE_READAHEAD)
-                          : flashStoreReadSync(tier.fs, loc, rec);
 }
 
 int tierColdValueCorrupt(robj *o) {

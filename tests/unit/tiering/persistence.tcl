@@ -112,6 +112,34 @@ start_server [list tags {tiering external:skip} overrides [tier_overrides [conca
         assert_equal {1 2 3 4 5 6 7 8 10} [r lrange list:ql 0 -1]
         r select 9
     }
+
+    test {Tiering: DEBUG DIGEST and an AOF rewrite read cold values through several read-ahead windows} {
+        # 3 MB of cold values: whole-dataset passes read them in location order, 1 MB at a
+        # time. The digest must not depend on where values are, and the commands written by a
+        # rewrite without the RDB preamble must load back the same data.
+        r flushall
+        set keys {}
+        for {set i 0} {$i < 3000} {incr i} {
+            r set big:$i "$i:[string repeat [format %c [expr {65 + $i % 26}]] 1000]"
+            lappend keys big:$i
+        }
+        r rpush big:list {*}[lrange $keys 0 99]
+        lappend keys big:list
+        set hot_digest [r debug digest]
+        tier_demote_many $keys
+        assert_equal 3001 [tier_stat flash_cold_keys]
+        set promotions [tier_stat flash_promotions]
+        assert_equal $hot_digest [r debug digest]
+        r config set aof-use-rdb-preamble no
+        r config set appendonly yes
+        tier_wait_aofrw
+        assert_equal $promotions [tier_stat flash_promotions]
+        assert_equal OK [r debug loadaof]
+        assert_equal $hot_digest [r debug digest]
+        assert_equal "2999:[string repeat [format %c [expr {65 + 2999 % 26}]] 1000]" [r get big:2999]
+        r config set appendonly no
+        r config set aof-use-rdb-preamble yes
+    }
 }
 
 # Segments freed while a child saves must not be reused under it. The child reads the
