@@ -21,7 +21,9 @@
  * serves (a write to each of many subscribers, whatever the number of PUBLISHes), fewer
  * and larger turns are cheaper. aeGatherNextPoll asks the next poll, once it has found
  * events, to keep polling for up to usec until AE_GATHER_PERCENT of the previous poll's
- * count is ready, yielding before each re-poll like the busy poll. */
+ * count is ready. It sleeps between re-polls rather than spinning: the wait is for
+ * other processes' requests, so the CPU is better left to them (a waiting poll uses
+ * about 30% of a CPU, the cost of one wake-up per step, where spinning used all). */
 #include "ae.h"
 
 #include <errno.h>
@@ -31,7 +33,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "monotonic.h"
@@ -41,6 +45,16 @@
 /* A gathering poll waits for this share of the previous poll's events: most of the
  * requests of a closed loop of clients, without waiting for the slowest of them. */
 #define AE_GATHER_PERCENT 80
+/* A gathering poll sleeps this long between re-polls (less when its time is nearly up).
+ * Coarser steps overshoot the target, which makes larger turns for many clients and
+ * longer waits for few: PUBLISH to 10 subscribers did 53k/s from 50 clients with 10 us
+ * steps, 57-60k with 25 us and 61-65k with 50 us, but from 5 clients 28-30k with 25 us
+ * and 24-28k with 50 us (28k without gathering). */
+#define AE_GATHER_STEP_US 25
+/* Linux stretches a sleep by the thread's timer slack (50 us by default) to merge
+ * wake-ups; a gathering thread sets this much instead, so its time bound holds. */
+#define AE_GATHER_TIMER_SLACK_NS 1000
+#define NS_PER_US 1000L
 /* Delays are capped (about 30 years) so that adding them to the clock cannot overflow. */
 #define MAX_DELAY_MS (1000LL * 1000 * 1000 * 1000)
 
@@ -78,6 +92,7 @@ struct aeEventLoop {
     int last_poll_busy; /* the last poll returned events */
     int last_poll_count; /* events of the last poll that found any */
     long gather_us;      /* for the next poll only: see aeGatherNextPoll */
+    int gather_slack_set; /* this thread's timer slack is AE_GATHER_TIMER_SLACK_NS */
     long long next_time_id;
     unsigned long long timer_pass;
     aeFileEvent *events;             /* setsize entries, indexed by fd */
@@ -115,14 +130,27 @@ static int apiUpdate(aeEventLoop *el, int fd, int old_mask, int new_mask) {
     return epoll_ctl(el->epfd, op, fd, &ee) == -1 ? AE_ERR : AE_OK;
 }
 
-/* Re-polls, yielding first, until enough of the previous poll's count is ready or the
+/* Sleeps usec, at most AE_GATHER_STEP_US. */
+static void gatherSleep(aeEventLoop *el, long usec) {
+    if (!el->gather_slack_set) {
+        prctl(PR_SET_TIMERSLACK, AE_GATHER_TIMER_SLACK_NS);
+        el->gather_slack_set = 1;
+    }
+    struct timespec ts = {0, usec * NS_PER_US};
+    nanosleep(&ts, NULL);
+}
+
+/* Re-polls, sleeping first, until enough of the previous poll's count is ready or the
  * gathering time is up. Level-triggered epoll reports every ready fd on each call, so
  * the last successful result is complete by itself. Returns the count. */
 static int gatherEvents(aeEventLoop *el, int n) {
     int want = (int)((long long)el->last_poll_count * AE_GATHER_PERCENT / 100);
     monotime start = getMonotonicUs();
-    while (n < want && getMonotonicUs() - start < (monotime)el->gather_us) {
-        sched_yield();
+    monotime elapsed = 0;
+    while (n < want && elapsed < (monotime)el->gather_us) {
+        long left = el->gather_us - (long)elapsed;
+        gatherSleep(el, left < AE_GATHER_STEP_US ? left : AE_GATHER_STEP_US);
+        elapsed = getMonotonicUs() - start;
         int m = epoll_wait(el->epfd, el->poll_events, el->setsize, 0);
         if (m <= 0) break; /* an error or nothing: the buffer still holds the n found */
         n = m;

@@ -73,8 +73,9 @@ void aeSetDontWait(aeEventLoop *el, int noWait);
 /* After a poll that found events, poll again without sleeping for up to usec before
  * blocking (0: never). */
 void aeSetBusyPoll(aeEventLoop *el, long usec);
-/* For the next poll only: once it has found events, keep polling for up to usec until
- * most as many are ready as the previous poll found (0: do not gather). */
+/* For the next poll only: once it has found events, sleep and poll again for up to usec
+ * until most as many are ready as the previous poll found (0: do not gather). Sets the
+ * calling thread's timer slack to 1 us on first use, so that the bound holds. */
 void aeGatherNextPoll(aeEventLoop *el, long usec);
 
 #endif

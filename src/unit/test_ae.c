@@ -1,6 +1,7 @@
 /* test_ae.c -- the event loop: timer order and deletion from inside procs, file events on
  * pipes and socket pairs, the AE_BARRIER handler order, handlers that remove other fds
- * of the same batch, set-size limits, aeWait and aeMain/aeStop, and gathering polls. */
+ * of the same batch, set-size limits, aeWait and aeMain/aeStop, and gathering polls
+ * (their bound, their target and that they sleep). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../ae.h"
@@ -319,6 +321,28 @@ static void test_gather_is_bounded_and_for_one_poll(void **state) {
     gatherRigFree(&g);
 }
 
+static long long threadCpuUs(void) {
+    struct timespec ts;
+    assert_int_equal(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts), 0);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The wait is for other processes' requests: it must leave the CPU to them. */
+static void test_gather_sleeps_rather_than_spins(void **state) {
+    (void)state;
+    gatherRig g;
+    gatherRigInit(&g);
+    assert_int_equal(write(g.p[0][1], "x", 1), 1);
+    aeGatherNextPoll(g.el, LATE_WRITE_US);
+    monotime start = getMonotonicUs();
+    long long cpu_start = threadCpuUs();
+    assert_int_equal(aeProcessEvents(g.el, AE_FILE_EVENTS), 1);
+    long long wall = (long long)elapsedUs(start), cpu = threadCpuUs() - cpu_start;
+    assert_true(wall >= LATE_WRITE_US);
+    assert_true(cpu < wall / 2); /* about 30% here (the cost of a wake-up per step); spinning: all */
+    gatherRigFree(&g);
+}
+
 /* Handlers of a socket pair end, which is readable and writable at once. */
 static void onReadable(aeEventLoop *el, int fd, void *data, int mask) {
     (void)el;
@@ -541,6 +565,7 @@ int main(void) {
         T(test_gather_waits_for_most_of_last_count),
         T(test_no_gather_serves_what_is_ready),
         T(test_gather_is_bounded_and_for_one_poll),
+        T(test_gather_sleeps_rather_than_spins),
         T(test_default_order_readable_first),
         T(test_barrier_order_writable_first),
         T(test_same_proc_both_directions_called_once),
