@@ -6,7 +6,8 @@
  *      and renamed over the old one, then the directory is fsynced);
  *   3. the background I/O thread (fsync every second, closing and unlinking old files
  *      without stalling the event loop);
- *   4. appending: the consumer of propagate.c and the flush before sleeping;
+ *   4. appending: the consumer of propagate.c and the flush before sleeping, which also
+ *      tracks the replication offset the file has fsynced (for WAITAOF);
  *   5. reading the RESP format, loading files, start-up;
  *   6. rewriting: the child that writes a base, what the parent does when it is done,
  *      CONFIG SET appendonly;
@@ -43,6 +44,7 @@
 #include "propagate.h"
 #include "quicklist.h"
 #include "rdb.h"
+#include "replication.h"
 #include "rio.h"
 #include "server.h"
 #include "t_hash.h"
@@ -119,6 +121,12 @@ static struct {
     long long last_cow_size;
     int cow_pipe[2];            /* the rewrite child reports its copy-on-write size */
     int flush_sleep;            /* DEBUG AOF-FLUSH-SLEEP, microseconds */
+    /* WAITAOF: replication offsets (replication.h) whose writes are in the file, and
+     * fsynced (-1: nothing known fsynced in this AOF's life); fork_reploff is where the
+     * first rewrite's base ends. */
+    long long written_reploff;
+    long long fsynced_reploff;
+    long long fork_reploff;
     int in_child;
 } aof = {.fd = -1,
          .selected_db = -1,
@@ -126,7 +134,8 @@ static struct {
          .rewrite_time_start = -1,
          .rewrite_time_last = -1,
          .lastbgrewrite_status = C_OK,
-         .cow_pipe = {-1, -1}};
+         .cow_pipe = {-1, -1},
+         .fsynced_reploff = -1};
 
 static int applyAppendonly(const char **err);
 static int applyAutoGc(const char **err);
@@ -620,6 +629,7 @@ typedef struct bgioJob {
     struct bgioJob *next;
     bgioKind kind;
     int fd;
+    long long reploff; /* the replication offset the fsync makes durable */
 } bgioJob;
 
 static struct {
@@ -632,12 +642,14 @@ static struct {
     _Atomic long pending_fsync; /* BGIO_FSYNC jobs queued or running */
     _Atomic int fsync_status;   /* C_ERR after a failed background fsync */
     _Atomic int fsync_errno;
+    _Atomic long long fsynced_reploff; /* of the last successful job; -1: none */
 } bgio = {.lock = PTHREAD_MUTEX_INITIALIZER,
           .wakeup = PTHREAD_COND_INITIALIZER,
           .drained = PTHREAD_COND_INITIALIZER,
-          .fsync_status = C_OK};
+          .fsync_status = C_OK,
+          .fsynced_reploff = -1};
 
-static void bgioFsync(int fd) {
+static void bgioFsync(int fd, long long reploff) {
     if (aofFdatasync(fd) == -1 && errno != EBADF && errno != EINVAL) {
         int err = errno;
         bgio.fsync_errno = err;
@@ -645,14 +657,15 @@ static void bgioFsync(int fd) {
         serverLog(LL_WARNING, "Fail to fsync the AOF file: %s", strerror(err));
     } else {
         bgio.fsync_status = C_OK;
+        bgio.fsynced_reploff = reploff; /* jobs run in order: offsets only grow */
     }
 }
 
 static void bgioRun(bgioJob *job) {
     switch (job->kind) {
-    case BGIO_FSYNC: bgioFsync(job->fd); break;
+    case BGIO_FSYNC: bgioFsync(job->fd, job->reploff); break;
     case BGIO_FSYNC_AND_CLOSE:
-        bgioFsync(job->fd);
+        bgioFsync(job->fd, job->reploff);
         close(job->fd);
         break;
     case BGIO_CLOSE: close(job->fd); break;
@@ -685,7 +698,7 @@ static void *bgioThreadMain(void *arg) {
 
 static void bgioSubmit(bgioKind kind, int fd) {
     bgioJob *job = zmalloc(sizeof(*job));
-    *job = (bgioJob){NULL, kind, fd};
+    *job = (bgioJob){NULL, kind, fd, aof.written_reploff};
     if (kind == BGIO_FSYNC) bgio.pending_fsync++;
     pthread_mutex_lock(&bgio.lock);
     if (!bgio.started) {
@@ -826,6 +839,14 @@ static void handleWriteError(ssize_t written, size_t expected) {
     }
 }
 
+/* Everything written is fsynced: the offset may have moved with writes that never
+ * reached the AOF (replicated only), which must not keep WAITAOF waiting. */
+static void noteAllFsynced(void) {
+    if (aof.state != AOF_ON || aofFsyncInProgress()) return;
+    aof.written_reploff = replicationOffset();
+    aof.fsynced_reploff = aof.written_reploff;
+}
+
 /* Writes the buffer, then fsyncs per appendfsync. force: write even when everysec would
  * rather wait for a background fsync still running. */
 static void aofFlush(int force) {
@@ -835,7 +856,10 @@ static void aofFlush(int force) {
     if (!have_data) {
         /* Nothing new, but the data written earlier may still need its fsync. */
         int unsynced = aof.last_incr_fsync_offset != aof.last_incr_size;
-        if (!unsynced) return;
+        if (!unsynced) {
+            noteAllFsynced();
+            return;
+        }
         if (aof_conf.fsync_policy == AOF_FSYNC_EVERYSEC) {
             if (server.mstime - aof.last_fsync < 1000 || aofFsyncInProgress()) return;
         } else if (aof_conf.fsync_policy != AOF_FSYNC_ALWAYS) {
@@ -875,6 +899,7 @@ static void aofFlush(int force) {
         }
         aof.current_size += written;
         aof.last_incr_size += written;
+        aof.written_reploff = replicationOffset();
         resetAppendBuffer();
     }
 
@@ -890,6 +915,7 @@ static void aofFlush(int force) {
         latencyAddSampleIfNeeded("aof-fsync-always", mstime() - start);
         aof.last_incr_fsync_offset = aof.last_incr_size;
         aof.last_fsync = server.mstime;
+        if (aof.state == AOF_ON) aof.fsynced_reploff = aof.written_reploff;
     } else if (aof_conf.fsync_policy == AOF_FSYNC_EVERYSEC && server.mstime - aof.last_fsync >= 1000) {
         if (!sync_in_progress) {
             bgioSubmit(BGIO_FSYNC, aof.fd);
@@ -901,6 +927,22 @@ static void aofFlush(int force) {
 
 void aofBeforeSleep(void) {
     if (aof.state == AOF_ON || aof.state == AOF_WAIT_REWRITE) aofFlush(0);
+}
+
+long long aofFsyncedReplOffset(void) {
+    if (aof.state != AOF_ON) return -1;
+    long long bg = bgio.fsynced_reploff;
+    if (bg > aof.fsynced_reploff) aof.fsynced_reploff = bg;
+    return aof.fsynced_reploff;
+}
+
+/* A new life of the AOF (turned off, or a full sync that may move the replication
+ * offset backwards): nothing of the old one counts. The worker must be idle. */
+static void resetFsyncedOffsets(void) {
+    bgioDrain();
+    aof.written_reploff = 0;
+    aof.fsynced_reploff = -1;
+    bgio.fsynced_reploff = -1;
 }
 
 int aofWriteBarrierNeeded(void) {
@@ -1735,6 +1777,7 @@ static int startRewrite(void) {
         return C_ERR;
     }
     aof.rewrites++;
+    aof.fork_reploff = replicationOffset(); /* the child's base holds everything before */
     if (pipe(aof.cow_pipe) == -1) aof.cow_pipe[0] = aof.cow_pipe[1] = -1;
     if (aof.cow_pipe[0] != -1) fcntl(aof.cow_pipe[0], F_SETFL, O_NONBLOCK);
     fflush(NULL); /* nothing buffered twice */
@@ -1851,7 +1894,10 @@ static void rewriteSucceeded(pid_t pid) {
     aof.lastbgrewrite_status = C_OK;
     aof.consecutive_failures = 0;
     serverLog(LL_NOTICE, "Background AOF rewrite finished successfully");
-    if (aof.state == AOF_WAIT_REWRITE) aof.state = AOF_ON;
+    if (aof.state == AOF_WAIT_REWRITE) {
+        aof.state = AOF_ON;
+        aof.fsynced_reploff = aof.fork_reploff; /* the base is fsynced by the child */
+    }
     sdsfree(base_name);
     sdsfree(base_path);
     sdsfree(incr_path);
@@ -1981,6 +2027,7 @@ static void stopAppendOnly(void) {
     killRewriteChild();
     sdsfree(aof.buf);
     aof.buf = sdsempty();
+    resetFsyncedOffsets();
 }
 
 static int aof_restart_after_sync; /* off for a full sync, to be turned on again */

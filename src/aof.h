@@ -86,6 +86,9 @@ void aofFeedPropagated(int dbid, const char *cmd, size_t len);
 sds aofCatInfo(sds info);          /* aof_enabled ... aof_last_cow_size */
 sds aofCatInfoWhenEnabled(sds info); /* aof_current_size ... aof_delayed_fsync, when on */
 int aofEnabled(void);
+/* WAITAOF: the replication offset (replication.h) up to which the AOF's writes are
+ * fsynced; -1 while the AOF is not on (off, or waiting for its first rewrite). */
+long long aofFsyncedReplOffset(void);
 size_t aofBufferSize(void);
 /* DEBUG LOADAOF: empties the dataset and loads the AOF again (exits on a failure, as
  * Valkey does). */

@@ -57,18 +57,29 @@ __attribute__((weak)) int replicationPropagationActive(void) {
     return 0;
 }
 
+__attribute__((weak)) void replicationCountUnstreamedWrite(void) {
+}
+
+/* Internal: a command for both targets while the AOF is on and nothing is streamed
+ * still moves the replication offset (see replicationCountUnstreamedWrite). */
+#define PROPAGATE_OFFSET_ONLY (1 << 2)
+
 /* The targets of `target` that someone consumes right now. */
 static int activeTargets(int target) {
     if (server.loading) return PROPAGATE_NONE;
     int active = PROPAGATE_NONE;
     if ((target & PROPAGATE_AOF) && aofIsAcceptingWrites()) active |= PROPAGATE_AOF;
-    if ((target & PROPAGATE_REPL) && replicationPropagationActive()) active |= PROPAGATE_REPL;
+    if ((target & PROPAGATE_REPL) && replicationPropagationActive())
+        active |= PROPAGATE_REPL;
+    else if ((target & PROPAGATE_REPL) && (target & PROPAGATE_AOF) && aofEnabled())
+        active |= PROPAGATE_OFFSET_ONLY;
     return active;
 }
 
 static void feedConsumers(int dbid, const char *cmd, size_t len, int target) {
     if (target & PROPAGATE_AOF) aofFeedPropagated(dbid, cmd, len);
     if (target & PROPAGATE_REPL) replicationFeedPropagated(dbid, cmd, len);
+    if (target & PROPAGATE_OFFSET_ONLY) replicationCountUnstreamedWrite();
 }
 
 /* ------------------------------------------------------------------------- */

@@ -59,6 +59,8 @@ sds propagateCatCommand(sds dst, robj **argv, int argc);
 
 /* Replication's consumer: a weak do-nothing definition until replication exists. */
 void replicationFeedPropagated(int dbid, const char *cmd, size_t len);
+/* A command went to the AOF but not to the stream (see replicationOffset()). */
+void replicationCountUnstreamedWrite(void);
 
 /* Bytes held for the unit in progress (INFO/MEMORY accounting). */
 size_t propagatePendingBytes(void);

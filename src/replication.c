@@ -83,6 +83,7 @@ typedef struct replicaState {
     int listening_port;
     sds announced_ip;      /* REPLCONF ip-address, NULL when none */
     long long ack_off;     /* last REPLCONF ACK */
+    long long aof_ack_off; /* last REPLCONF ACK ... FACK: fsynced to its AOF */
     time_t ack_time;
     int rdb_fd;            /* the RDB being sent, -1 */
     off_t rdb_off, rdb_size;
@@ -147,6 +148,8 @@ typedef struct waitingClient {
     client *c;
     long long offset;
     long numreplicas;
+    int aof;       /* WAITAOF: replicas count by their fsynced offset */
+    long numlocal; /* WAITAOF: 1 waits for this server's fsync too */
 } waitingClient;
 
 static struct {
@@ -191,12 +194,16 @@ static struct {
     list *waiting;                  /* waitingClient */
     int get_ack;                    /* send GETACK before sleeping */
     int acks_changed;
+    long long local_fsynced;        /* aofFsyncedReplOffset() when last looked at */
+    int local_aof_enabled;          /* aofEnabled() then */
+    long long fack_sent;            /* the FACK of the last ACK sent to our primary */
     mstime_t last_cron_ms;
     long long cron_seconds;
     robj *readonly_err, *masterdown_err, *noreplicas_err;
 } repl = {.second_replid_offset = -1, .replicas_eldb = -1, .fd = -1, .transfer_fd = -1, .transfer_size = -1};
 
 static void scheduleReconnect(void);
+static void sendAck(void);
 
 /* ------------------------------------------------------------------------- */
 /* Configuration                                                               */
@@ -483,6 +490,18 @@ void replicationFeedPropagated(int dbid, const char *cmd, size_t len) {
     }
     feedStream(cmd, len);
     /* WAIT waits for the replicas to have what this client wrote. */
+    if (server.current_client) server.current_client->woff = repl.offset;
+}
+
+long long replicationOffset(void) {
+    return repl.offset;
+}
+
+/* Without a backlog nothing is streamed, but WAITAOF still needs to tell writes apart:
+ * the offset counts one per command written to the AOF only (as Valkey's does). */
+void replicationCountUnstreamedWrite(void) {
+    if (repl.backlog || repl.primary_host) return;
+    repl.offset++;
     if (server.current_client) server.current_client->woff = repl.offset;
 }
 
@@ -922,25 +941,21 @@ void replconfCommand(client *c) {
             if (!strcasecmp(capa, "eof")) replicaStateOf(c)->capa |= REPLICA_CAPA_EOF;
             else if (!strcasecmp(capa, "psync2")) replicaStateOf(c)->capa |= REPLICA_CAPA_PSYNC2;
         } else if (!strcasecmp(opt, "ack")) {
-            /* From a replica: how much of the stream it processed. No reply. */
-            long long offset;
+            /* From a replica: how much of the stream it processed, and optionally
+             * (FACK) how much of it its AOF has fsynced. No reply. */
+            long long offset, fsynced;
             if (!(c->flags & CLIENT_REPLICA) || getLongLongFromObject(val, &offset) != C_OK) return;
             replicaState *rs = c->repl_data;
             if (offset > rs->ack_off) rs->ack_off = offset;
+            if (j + 3 < c->argc && !strcasecmp(objectGetVal(c->argv[j + 2]), "fack") &&
+                getLongLongFromObject(c->argv[j + 3], &fsynced) == C_OK && fsynced > rs->aof_ack_off)
+                rs->aof_ack_off = fsynced;
             rs->ack_time = server.unixtime;
             repl.acks_changed = 1;
             return;
         } else if (!strcasecmp(opt, "getack")) {
             /* From our primary: report the offset now. No reply. */
-            if (c == repl.primary) {
-                char num[LONG_STR_SIZE];
-                int len = ll2string(num, sizeof(num), repl.offset);
-                sds ack = sdscatprintf(sdsempty(), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", len, num);
-                c->flags |= CLIENT_PUSHING;
-                addReplyProto(c, ack, sdslen(ack));
-                c->flags &= ~CLIENT_PUSHING;
-                sdsfree(ack);
-            }
+            if (c == repl.primary) sendAck();
             return;
         } else if (!strcasecmp(opt, "rdb-only") || !strcasecmp(opt, "rdb-filter-only") ||
                    !strcasecmp(opt, "version")) {
@@ -957,12 +972,23 @@ void replconfCommand(client *c) {
 /* The replica side: the link to our primary                                   */
 /* ------------------------------------------------------------------------- */
 
+/* REPLCONF ACK <offset>, with FACK <offset fsynced to the AOF> when the AOF is on. */
 static void sendAck(void) {
     client *c = repl.primary;
     if (!c || (c->flags & CLIENT_CLOSE_ASAP)) return;
-    char num[LONG_STR_SIZE];
-    int len = ll2string(num, sizeof(num), repl.offset);
-    sds ack = sdscatprintf(sdsempty(), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", len, num);
+    long long fsynced = aofFsyncedReplOffset();
+    robj *argv[5];
+    int argc = 0;
+    argv[argc++] = createStringObject("REPLCONF", 8);
+    argv[argc++] = createStringObject("ACK", 3);
+    argv[argc++] = createStringObjectFromLongLong(repl.offset);
+    if (fsynced != -1) {
+        argv[argc++] = createStringObject("FACK", 4);
+        argv[argc++] = createStringObjectFromLongLong(fsynced);
+        repl.fack_sent = fsynced;
+    }
+    sds ack = propagateCatCommand(sdsempty(), argv, argc);
+    for (int j = 0; j < argc; j++) decrRefCount(argv[j]);
     c->flags |= CLIENT_PUSHING;
     addReplyProto(c, ack, sdslen(ack));
     c->flags &= ~CLIENT_PUSHING;
@@ -1686,7 +1712,8 @@ void replicationCron(void) {
 /* WAIT                                                                        */
 /* ------------------------------------------------------------------------- */
 
-static long countAcks(long long offset) {
+/* Online replicas that acknowledged offset: as received, or (aof) as fsynced. */
+static long countAcks(long long offset, int aof) {
     long n = 0;
     if (!repl.replicas) return 0;
     listIter li;
@@ -1694,9 +1721,40 @@ static long countAcks(long long offset) {
     listRewind(repl.replicas, &li);
     while ((ln = listNext(&li))) {
         replicaState *rs = replicaOf(listNodeValue(ln));
-        if (rs->state == REPLICA_STATE_ONLINE && rs->ack_off >= offset) n++;
+        if (rs->state == REPLICA_STATE_ONLINE && (aof ? rs->aof_ack_off : rs->ack_off) >= offset) n++;
     }
     return n;
+}
+
+static long localFsynced(long long offset) {
+    return aofFsyncedReplOffset() >= offset ? 1 : 0;
+}
+
+static void addReplyWaitaof(client *c, long local, long acked) {
+    addReplyArrayLen(c, 2);
+    addReplyLongLong(c, local);
+    addReplyLongLong(c, acked);
+}
+
+static void addReplyWaitResult(client *c, waitingClient *w) {
+    if (w->aof)
+        addReplyWaitaof(c, localFsynced(w->offset), countAcks(w->offset, 1));
+    else
+        addReplyLongLong(c, countAcks(w->offset, 0));
+}
+
+#define WAITAOF_NO_AOF_ERR "WAITAOF cannot be used when numlocal is set but appendonly is disabled."
+
+/* Blocks c until its writes (c->woff) are acknowledged as w asks, or the timeout. */
+static void blockWaiting(client *c, mstime_t timeout, waitingClient tmpl) {
+    waitingClient *w = zmalloc(sizeof(*w));
+    *w = tmpl;
+    w->c = c;
+    w->offset = c->woff;
+    if (!repl.waiting) repl.waiting = listCreate();
+    listAddNodeTail(repl.waiting, w);
+    blockClient(c, BLOCKED_WAIT, timeout, 0);
+    if (w->numreplicas > 0) repl.get_ack = 1;
 }
 
 static listNode *findWaiting(client *c) {
@@ -1711,7 +1769,8 @@ static listNode *findWaiting(client *c) {
 
 static void waitTimeoutReply(client *c) {
     listNode *ln = findWaiting(c);
-    addReplyLongLong(c, ln ? countAcks(((waitingClient *)listNodeValue(ln))->offset) : 0);
+    if (ln) addReplyWaitResult(c, listNodeValue(ln));
+    else addReplyLongLong(c, 0);
 }
 
 static void waitingClientUnblocked(client *c) {
@@ -1732,19 +1791,40 @@ void waitCommand(client *c) {
     mstime_t timeout;
     if (getLongFromObjectOrReply(c, c->argv[1], &numreplicas, NULL) != C_OK) return;
     if (getTimeoutFromObjectOrReply(c, c->argv[2], &timeout, UNIT_MILLISECONDS) != C_OK) return;
-    long acked = countAcks(c->woff);
+    long acked = countAcks(c->woff, 0);
     if (acked >= numreplicas || clientDeniesBlocking(c)) {
         addReplyLongLong(c, acked);
         return;
     }
-    waitingClient *w = zmalloc(sizeof(*w));
-    w->c = c;
-    w->offset = c->woff;
-    w->numreplicas = numreplicas;
-    if (!repl.waiting) repl.waiting = listCreate();
-    listAddNodeTail(repl.waiting, w);
-    blockClient(c, BLOCKED_WAIT, timeout, 0);
-    repl.get_ack = 1;
+    blockWaiting(c, timeout, (waitingClient){.numreplicas = numreplicas});
+}
+
+void waitaofCommand(client *c) {
+    if (repl.primary_host) {
+        addReplyError(c, "WAITAOF cannot be used with replica instances. Please also note that writes to replicas "
+                         "are just local and are not propagated.");
+        return;
+    }
+    long numlocal, numreplicas;
+    mstime_t timeout;
+    if (getRangeLongFromObjectOrReply(c, c->argv[1], 0, 1, &numlocal, NULL) != C_OK) return;
+    if (getPositiveLongFromObjectOrReply(c, c->argv[2], &numreplicas, NULL) != C_OK) return;
+    if (getTimeoutFromObjectOrReply(c, c->argv[3], &timeout, UNIT_MILLISECONDS) != C_OK) return;
+    if (numlocal && !aofEnabled()) {
+        addReplyError(c, WAITAOF_NO_AOF_ERR);
+        return;
+    }
+    long local = localFsynced(c->woff), acked = countAcks(c->woff, 1);
+    if ((local >= numlocal && acked >= numreplicas) || clientDeniesBlocking(c)) {
+        addReplyWaitaof(c, local, acked);
+        return;
+    }
+    blockWaiting(c, timeout, (waitingClient){.numreplicas = numreplicas, .aof = 1, .numlocal = numlocal});
+}
+
+static int waitSatisfied(waitingClient *w) {
+    if (w->aof && localFsynced(w->offset) < w->numlocal) return 0;
+    return countAcks(w->offset, w->aof) >= w->numreplicas;
 }
 
 static void processWaitingClients(void) {
@@ -1754,12 +1834,30 @@ static void processWaitingClients(void) {
     listRewind(repl.waiting, &li);
     while ((ln = listNext(&li))) {
         waitingClient *w = listNodeValue(ln);
-        long acked = countAcks(w->offset);
-        if (acked < w->numreplicas) continue;
         client *c = w->c;
-        addReplyLongLong(c, acked);
+        if (w->aof && w->numlocal && !aofEnabled()) {
+            unblockClientOnError(c, "-ERR " WAITAOF_NO_AOF_ERR); /* the unblock hook frees w */
+            continue;
+        }
+        if (!waitSatisfied(w)) continue;
+        addReplyWaitResult(c, w);
         updateStatsOnUnblock(c, 0);
         unblockClient(c, 1); /* the unblock hook frees w */
+    }
+}
+
+/* After the AOF's write and fsync of this turn: WAITAOF waiters whose local fsync came
+ * (or whose AOF was turned off), and on a replica an ACK when its fsynced offset moved. */
+void replicationAfterAofFlush(void) {
+    long long fsynced = aofFsyncedReplOffset();
+    int aof_enabled = aofEnabled();
+    if (fsynced == repl.local_fsynced && aof_enabled == repl.local_aof_enabled) return;
+    repl.local_fsynced = fsynced;
+    repl.local_aof_enabled = aof_enabled;
+    if (repl.primary_host) {
+        if (fsynced != -1 && fsynced != repl.fack_sent && repl.state == REPL_STATE_CONNECTED) sendAck();
+    } else {
+        processWaitingClients();
     }
 }
 

@@ -9,7 +9,8 @@
  * server propagates (propagate.h), with SELECT when the database changes, exactly as
  * the AOF receives it. The stream is appended to the backlog and to the output buffer
  * of each replica client, where `client-output-buffer-limit replica` applies.
- * `master_repl_offset` counts the stream's bytes.
+ * `master_repl_offset` counts the stream's bytes (and, with no backlog and the AOF on,
+ * one per command, as Valkey does, so that WAITAOF can tell writes apart).
  *
  * Replica side. REPLICAOF host port (or `replicaof` in the config file) starts a
  * non-blocking connect and a handshake driven by event-loop callbacks: PING, AUTH
@@ -20,8 +21,12 @@
  * CLIENT_PRIMARY): its commands run through processCommand()/call() with replies
  * suppressed, the bytes they consumed advance the offset and are fed unchanged to
  * this server's own backlog and replicas (chained replication), and an ACK with the
- * offset goes back every second and on REPLCONF GETACK. A dropped link is retried
- * with a short backoff and resumed with PSYNC.
+ * offset goes back every second, on REPLCONF GETACK and when the AOF fsynced more
+ * (REPLCONF ACK <offset> FACK <offset fsynced to the AOF>, FACK when the AOF is on).
+ * A dropped link is retried with a short backoff and resumed with PSYNC.
+ *
+ * WAIT counts the replicas whose ACK reached the client's last write (client->woff);
+ * WAITAOF counts them by FACK, and itself by aofFsyncedReplOffset().
  *
  * The rest of the server calls the hooks below at fixed points (server.c cron,
  * beforeSleep and processCommand; networking.c client life cycle; db.c/expire.c/
@@ -44,6 +49,12 @@ void replicationInit(void);
 /* Event loop. */
 void replicationCron(void);        /* every serverCron tick */
 void replicationBeforeSleep(void); /* WAIT wake-ups, GETACK requests */
+/* beforeSleep, after the AOF's write and fsync: WAITAOF wake-ups; on a replica, an ACK
+ * with the new fsynced offset (REPLCONF ACK <offset> FACK <offset>). */
+void replicationAfterAofFlush(void);
+/* master_repl_offset: the stream's bytes, plus one per write that only the AOF got
+ * while there was no backlog (so that WAITAOF can tell writes apart). */
+long long replicationOffset(void);
 
 /* 1 while this server replicates from a primary (REPLICAOF host port in force). */
 int replicationIsReplica(void);

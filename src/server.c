@@ -255,6 +255,7 @@ static void beforeSleep(struct aeEventLoop *el) {
     tierSubmitIo(); /* after every command of this turn has queued its reads */
     /* The AOF is written (and with appendfsync always fsynced) before any reply. */
     aofBeforeSleep();
+    replicationAfterAofFlush(); /* WAITAOF replies go out in this turn's writes */
     handleClientsWithPendingWrites();
     freeClientsInAsyncFreeQueue();
     if (cycle_start) infoRecordEventLoopCycle(elapsedUs(cycle_start), cycle_cmd_us);
