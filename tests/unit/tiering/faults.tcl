@@ -167,6 +167,10 @@ start_server [list tags {tiering external:skip} overrides [tier_overrides]] {
         assert_equal ok [s aof_last_bgrewrite_status]
         r config set appendonly no
         r config set aof-use-rdb-preamble yes
+        # One line per snapshot (SAVE, BGSAVE, the rewrite), none saying the save failed.
+        set log [::th::read_file [srv stdout]]
+        assert_equal 3 [regexp -all {key 'tier:corrupt5' is corrupt on flash} $log]
+        assert_equal 0 [regexp -all {key 'tier:corrupt5' could not be read from flash while saving} $log]
 
         # Loading the snapshot: everything but the corrupt key.
         r debug reload
