@@ -641,12 +641,12 @@ void clientPauseCommand(client *c) {
     }
     mstime_t end;
     if (getPauseEndOrReply(c, c->argv[2], &end) != C_OK) return;
-    pauseActions(type, end);
+    pauseActions(PAUSE_BY_CLIENT_COMMAND, type, end);
     addReply(c, shared.ok);
 }
 
 void clientUnpauseCommand(client *c) {
-    unpauseActions();
+    unpauseActions(PAUSE_BY_CLIENT_COMMAND);
     addReply(c, shared.ok);
 }
 

@@ -1148,10 +1148,39 @@ void redactClientCommandArgument(client *c, int argc) {
 /* CLIENT PAUSE                                                                           */
 /* ------------------------------------------------------------------------------------ */
 
-/* A newer pause sets the type; the end time only ever moves later. */
-void pauseActions(int type, mstime_t end) {
+/* Each purpose has its own pause; the one in force (server.pause_type) is the strictest
+ * of those not ended, until the first of them ends (server.pause_end_time). */
+static struct {
+    int type;
+    mstime_t end;
+} pauses[PAUSE_PURPOSES];
+
+static void resumePausedClients(void);
+
+static void applyPauses(mstime_t now) {
+    int type = CLIENT_PAUSE_OFF;
+    mstime_t first_end = 0;
+    for (int p = 0; p < PAUSE_PURPOSES; p++) {
+        if (pauses[p].type == CLIENT_PAUSE_OFF || pauses[p].end < now) {
+            pauses[p].type = CLIENT_PAUSE_OFF;
+            pauses[p].end = 0;
+            continue;
+        }
+        if (pauses[p].type > type) type = pauses[p].type;
+        if (first_end == 0 || pauses[p].end < first_end) first_end = pauses[p].end;
+    }
+    int weaker = type < server.pause_type;
     server.pause_type = type;
-    if (end > server.pause_end_time) server.pause_end_time = end;
+    server.pause_end_time = first_end;
+    /* Parked commands a weaker pause allows run now; the others park again. */
+    if (weaker) resumePausedClients();
+}
+
+/* A newer pause of a purpose sets its type; its end time only ever moves later. */
+void pauseActions(int purpose, int type, mstime_t end) {
+    pauses[purpose].type = type;
+    if (end > pauses[purpose].end) pauses[purpose].end = end;
+    applyPauses(mstime());
 }
 
 static void queueClientToResume(client *c) {
@@ -1162,9 +1191,13 @@ static void queueClientToResume(client *c) {
     c->flags |= CLIENT_PENDING_RESUME;
 }
 
-void unpauseActions(void) {
-    server.pause_type = CLIENT_PAUSE_OFF;
-    server.pause_end_time = 0;
+void unpauseActions(int purpose) {
+    pauses[purpose].type = CLIENT_PAUSE_OFF;
+    pauses[purpose].end = 0;
+    applyPauses(mstime());
+}
+
+static void resumePausedClients(void) {
     while (listLength(server.paused_clients)) {
         client *c = listNodeValue(listFirst(server.paused_clients));
         removeFromPausedList(c);
@@ -1176,11 +1209,8 @@ void unpauseActions(void) {
 
 int checkClientPauseTimeoutAndReturnIfPaused(void) {
     if (server.pause_type == CLIENT_PAUSE_OFF) return 0;
-    if (server.pause_end_time < mstime()) {
-        unpauseActions();
-        return 0;
-    }
-    return 1;
+    if (server.pause_end_time < mstime()) applyPauses(mstime());
+    return server.pause_type != CLIENT_PAUSE_OFF;
 }
 
 int areClientsPaused(void) {

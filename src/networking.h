@@ -10,6 +10,7 @@
 #ifndef NETWORKING_H
 #define NETWORKING_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -220,9 +221,14 @@ int handleClientsWithPendingWrites(void);
 int writeToClient(client *c, int handler_installed);
 void flushClientOutputSync(client *c); /* before closing on a protocol error */
 
-/* CLIENT PAUSE. */
-void pauseActions(int type, mstime_t end);
-void unpauseActions(void);
+/* CLIENT PAUSE, and the pause of a FAILOVER: each purpose pauses (CLIENT_PAUSE_WRITE
+ * or _ALL) until its end time or its unpause; the strictest pause in force applies. */
+#define PAUSE_BY_CLIENT_COMMAND 0
+#define PAUSE_DURING_FAILOVER 1
+#define PAUSE_PURPOSES 2
+#define PAUSE_FOREVER LLONG_MAX
+void pauseActions(int purpose, int type, mstime_t end);
+void unpauseActions(int purpose);
 int areClientsPaused(void);
 int checkClientPauseTimeoutAndReturnIfPaused(void);
 void blockPostponeClient(client *c);

@@ -66,6 +66,12 @@
 #define REPL_MAX_ANNOUNCE_IP_LEN NET_IP_STR_LEN
 #define REPL_STREAM_CMD_MAX_ARGS 3           /* PING, REPLCONF GETACK * */
 
+/* FAILOVER: writes are paused while a replica catches up, then this server turns into
+ * a replica of it and asks it, with PSYNC ... FAILOVER, to become the primary. */
+#define FAILOVER_NONE 0
+#define FAILOVER_WAIT_FOR_SYNC 1
+#define FAILOVER_IN_PROGRESS 2
+
 /* A replica as the primary sees it (client->repl_data). */
 #define REPLICA_STATE_NONE 0              /* sent REPLCONF, no SYNC yet */
 #define REPLICA_STATE_WAIT_BGSAVE_START 1 /* needs a save that has not started */
@@ -190,6 +196,12 @@ static struct {
     int usemark;
     char eofmark[REPL_EOF_MARK_SIZE];
     char lastbytes[REPL_EOF_MARK_SIZE];
+    /* FAILOVER (primary side). */
+    int failover_state;             /* FAILOVER_* */
+    sds failover_host;              /* the target, NULL: the first replica in sync */
+    int failover_port;
+    mstime_t failover_deadline;     /* 0: none */
+    int failover_force;             /* at the deadline, fail over anyway */
     /* WAIT. */
     list *waiting;                  /* waitingClient */
     int get_ack;                    /* send GETACK before sleeping */
@@ -204,6 +216,10 @@ static struct {
 
 static void scheduleReconnect(void);
 static void sendAck(void);
+static void abortFailover(const char *why);
+static void clearFailover(void);
+static void unsetPrimary(void);
+static int replicaAddress(client *c, char *ip, size_t len);
 
 /* ------------------------------------------------------------------------- */
 /* Configuration                                                               */
@@ -787,8 +803,36 @@ static int tryPartialResync(client *c, const char *replid, long long offset) {
 }
 
 /* SYNC and PSYNC <replid> <offset>. */
+/* PSYNC <replid> <offset> FAILOVER, from the primary of this replica handing over:
+ * this server becomes the primary, then serves the PSYNC (a partial resync, the two
+ * being in step). C_ERR: refused, with the error sent. */
+static int acceptFailoverRequest(client *c) {
+    const char *replid = objectGetVal(c->argv[1]);
+    serverLog(LL_NOTICE, "Failover request received for replid %s.", replid);
+    if (!repl.primary_host) {
+        addReplyError(c, "PSYNC FAILOVER can't be sent to a master.");
+        return C_ERR;
+    }
+    if (strcasecmp(replid, repl.replid) != 0) {
+        addReplyError(c, "PSYNC FAILOVER replid must match my replid.");
+        return C_ERR;
+    }
+    unsetPrimary();
+    sds info = catClientInfoString(sdsempty(), c);
+    serverLog(LL_NOTICE, "PRIMARY MODE enabled (failover request from '%s')", info);
+    sdsfree(info);
+    return C_OK;
+}
+
 void syncCommand(client *c) {
     if (c->flags & (CLIENT_REPLICA | CLIENT_PRIMARY)) return;
+    if (c->argc > 3 && !strcasecmp(objectGetVal(c->argv[0]), "psync") &&
+        !strcasecmp(objectGetVal(c->argv[3]), "failover") && acceptFailoverRequest(c) != C_OK)
+        return;
+    if (repl.failover_state != FAILOVER_NONE) {
+        addReplyError(c, "-NOMASTERLINK Can't SYNC while failing over");
+        return;
+    }
     if (repl.primary_host && repl.state != REPL_STATE_CONNECTED) {
         addReplyError(c, "-NOMASTERLINK Can't SYNC while not connected with my master");
         return;
@@ -1023,6 +1067,10 @@ static void cancelHandshake(void) {
 
 static void handshakeFailed(void) {
     cancelHandshake();
+    if (repl.failover_state == FAILOVER_IN_PROGRESS) {
+        abortFailover("Failover target could not be reached");
+        return;
+    }
     repl.connect_failures++;
     scheduleReconnect();
 }
@@ -1095,7 +1143,7 @@ static int readReplyLine(void) {
 
 static void sendPsync(void) {
     char offset[LONG_STR_SIZE];
-    const char *argv[3] = {"PSYNC", "?", "-1"};
+    const char *argv[4] = {"PSYNC", "?", "-1", "FAILOVER"};
     if (repl.have_cached) {
         ll2string(offset, sizeof(offset), repl.cached_offset + 1);
         argv[1] = repl.cached_replid;
@@ -1104,7 +1152,8 @@ static void sendPsync(void) {
     } else {
         serverLog(LL_NOTICE, "Partial resynchronization not possible (no cached primary)");
     }
-    sendHandshakeStep(3, argv, REPL_STATE_RECEIVE_PSYNC_REPLY);
+    /* Handing over: the target becomes the primary when it accepts this PSYNC. */
+    sendHandshakeStep(repl.failover_state == FAILOVER_IN_PROGRESS ? 4 : 3, argv, REPL_STATE_RECEIVE_PSYNC_REPLY);
 }
 
 static void sendCapa(void) {
@@ -1237,6 +1286,17 @@ static void continuePartialResync(const char *reply) {
 }
 
 static void handlePsyncReply(const char *reply) {
+    if (repl.failover_state == FAILOVER_IN_PROGRESS) {
+        if (strncmp(reply, "+FULLRESYNC", 11) && strncmp(reply, "+CONTINUE", 9)) {
+            serverLog(LL_WARNING, "The failover target refused PSYNC FAILOVER: %s", reply);
+            cancelHandshake();
+            abortFailover("Failover target rejected psync request");
+            return;
+        }
+        serverLog(LL_NOTICE, "Failover to %s:%d completed: it is the primary now", repl.failover_host,
+                  repl.failover_port);
+        clearFailover();
+    }
     if (!strncmp(reply, "+FULLRESYNC", 11)) {
         beginTransfer(reply);
     } else if (!strncmp(reply, "+CONTINUE", 9)) {
@@ -1326,8 +1386,7 @@ static void connectToPrimary(void) {
     repl.fd = anetTcpNonBlockConnect(err, repl.primary_host, repl.primary_port);
     if (repl.fd == -1) {
         serverLog(LL_WARNING, "Unable to connect to PRIMARY: %s", err);
-        repl.connect_failures++;
-        scheduleReconnect();
+        handshakeFailed();
         return;
     }
     if (aeCreateFileEvent(server.el, repl.fd, AE_READABLE | AE_WRITABLE, handshakeHandler, NULL) == AE_ERR) {
@@ -1548,6 +1607,10 @@ static void unsetPrimary(void) {
 }
 
 void replicaofCommand(client *c) {
+    if (repl.failover_state != FAILOVER_NONE) {
+        addReplyError(c, "REPLICAOF not allowed while failing over.");
+        return;
+    }
     const char *host = objectGetVal(c->argv[1]);
     if (!strcasecmp(host, "no") && !strcasecmp(objectGetVal(c->argv[2]), "one")) {
         if (repl.primary_host) {
@@ -1654,7 +1717,8 @@ static void primaryCronSecond(void) {
             freeClientAsync(r);
         }
     }
-    if (!repl.primary_host && listLength(repl.replicas) &&
+    /* A pause of writes stops the stream too (a failover waits for it to be still). */
+    if (!repl.primary_host && listLength(repl.replicas) && !areClientsPaused() &&
         (repl.cron_seconds % repl_conf.ping_period) == 0) {
         const char *ping[1] = {"PING"};
         feedStreamCommand(1, ping);
@@ -1706,6 +1770,167 @@ void replicationCron(void) {
     backlogTtlCron();
     updateGoodReplicas();
     startPendingSaves();
+}
+
+/* ------------------------------------------------------------------------- */
+/* FAILOVER                                                                    */
+/* ------------------------------------------------------------------------- */
+
+static const char *failoverStateName(void) {
+    switch (repl.failover_state) {
+    case FAILOVER_WAIT_FOR_SYNC: return "waiting-for-sync";
+    case FAILOVER_IN_PROGRESS: return "failover-in-progress";
+    default: return "no-failover";
+    }
+}
+
+/* The replica known by host:port (its announced or peer address, its listening port). */
+static client *findReplicaByAddress(const char *host, long port) {
+    listIter li;
+    listNode *ln;
+    listRewind(repl.replicas, &li);
+    while ((ln = listNext(&li))) {
+        client *r = listNodeValue(ln);
+        char ip[NET_IP_STR_LEN];
+        if (replicaAddress(r, ip, sizeof(ip)) != C_OK) continue;
+        if (!strcasecmp(ip, host) && replicaOf(r)->listening_port == port) return r;
+    }
+    return NULL;
+}
+
+static void clearFailover(void) {
+    sdsfree(repl.failover_host);
+    repl.failover_host = NULL;
+    repl.failover_port = 0;
+    repl.failover_deadline = 0;
+    repl.failover_force = 0;
+    repl.failover_state = FAILOVER_NONE;
+    unpauseActions(PAUSE_DURING_FAILOVER);
+}
+
+/* Back to a plain primary, writes resumed. */
+static void abortFailover(const char *why) {
+    if (repl.failover_state == FAILOVER_NONE) return;
+    if (repl.failover_host)
+        serverLog(LL_NOTICE, "FAILOVER to %s:%d aborted: %s", repl.failover_host, repl.failover_port, why);
+    else
+        serverLog(LL_NOTICE, "FAILOVER to any replica aborted: %s", why);
+    if (repl.failover_state == FAILOVER_IN_PROGRESS) unsetPrimary();
+    clearFailover();
+}
+
+static void handOverTo(const char *host, int port) {
+    repl.failover_state = FAILOVER_IN_PROGRESS;
+    setPrimary(host, port);
+}
+
+/* While waiting for sync: the target (or, without one, the first replica) has
+ * acknowledged the whole stream, or the deadline came. */
+static void updateFailover(void) {
+    if (repl.failover_state != FAILOVER_WAIT_FOR_SYNC) return;
+    if (repl.failover_deadline && mstime() >= repl.failover_deadline) {
+        if (!repl.failover_force) {
+            abortFailover("Replica never caught up before timeout");
+            return;
+        }
+        serverLog(LL_NOTICE, "FAILOVER to %s:%d time out exceeded, failing over.", repl.failover_host,
+                  repl.failover_port);
+        handOverTo(repl.failover_host, repl.failover_port);
+        return;
+    }
+    listIter li;
+    listNode *ln;
+    listRewind(repl.replicas, &li);
+    while ((ln = listNext(&li))) {
+        client *r = listNodeValue(ln);
+        replicaState *rs = replicaOf(r);
+        char ip[NET_IP_STR_LEN];
+        if (rs->state != REPLICA_STATE_ONLINE || rs->ack_off != repl.offset) continue;
+        if (replicaAddress(r, ip, sizeof(ip)) != C_OK) continue;
+        if (repl.failover_host && (strcasecmp(ip, repl.failover_host) || rs->listening_port != repl.failover_port))
+            continue;
+        if (!repl.failover_host) {
+            repl.failover_host = sdsnew(ip);
+            repl.failover_port = rs->listening_port;
+        }
+        serverLog(LL_NOTICE, "Failover target %s:%d is synced, failing over.", repl.failover_host,
+                  repl.failover_port);
+        handOverTo(repl.failover_host, repl.failover_port);
+        return;
+    }
+}
+
+/* FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT */
+void failoverCommand(client *c) {
+    if (c->argc == 2 && !strcasecmp(objectGetVal(c->argv[1]), "abort")) {
+        if (repl.failover_state == FAILOVER_NONE) {
+            addReplyError(c, "No failover in progress.");
+            return;
+        }
+        abortFailover("Failover manually aborted");
+        addReply(c, shared.ok);
+        return;
+    }
+    long timeout_ms = 0, port = 0;
+    int force = 0;
+    const char *host = NULL;
+    for (int j = 1; j < c->argc; j++) {
+        const char *opt = objectGetVal(c->argv[j]);
+        if (!strcasecmp(opt, "timeout") && j + 1 < c->argc && timeout_ms == 0) {
+            if (getLongFromObjectOrReply(c, c->argv[++j], &timeout_ms, NULL) != C_OK) return;
+            if (timeout_ms <= 0) {
+                addReplyError(c, "FAILOVER timeout must be greater than 0");
+                return;
+            }
+        } else if (!strcasecmp(opt, "to") && j + 2 < c->argc && !host) {
+            if (getLongFromObjectOrReply(c, c->argv[j + 2], &port, NULL) != C_OK) return;
+            host = objectGetVal(c->argv[j + 1]);
+            j += 2;
+        } else if (!strcasecmp(opt, "force") && !force) {
+            force = 1;
+        } else {
+            addReplyErrorObject(c, shared.syntaxerr);
+            return;
+        }
+    }
+    if (repl.failover_state != FAILOVER_NONE) {
+        addReplyError(c, "FAILOVER already in progress.");
+        return;
+    }
+    if (repl.primary_host) {
+        addReplyError(c, "FAILOVER is not valid when server is a replica.");
+        return;
+    }
+    if (!repl.replicas || listLength(repl.replicas) == 0) {
+        addReplyError(c, "FAILOVER requires connected replicas.");
+        return;
+    }
+    if (force && (!timeout_ms || !host)) {
+        addReplyError(c, "FAILOVER with force option requires both a timeout and target HOST and IP.");
+        return;
+    }
+    if (host) {
+        client *target = findReplicaByAddress(host, port);
+        if (!target) {
+            addReplyError(c, "FAILOVER target HOST and PORT is not a replica.");
+            return;
+        }
+        if (replicaOf(target)->state != REPLICA_STATE_ONLINE) {
+            addReplyError(c, "FAILOVER target replica is not online.");
+            return;
+        }
+        repl.failover_host = sdsnew(host);
+        repl.failover_port = (int)port;
+        serverLog(LL_NOTICE, "FAILOVER requested to %s:%ld.", host, port);
+    } else {
+        serverLog(LL_NOTICE, "FAILOVER requested to any replica.");
+    }
+    repl.failover_deadline = timeout_ms ? mstime() + timeout_ms : 0;
+    repl.failover_force = force;
+    repl.failover_state = FAILOVER_WAIT_FOR_SYNC;
+    /* No new writes, so the stream stops and a replica can acknowledge all of it. */
+    pauseActions(PAUSE_DURING_FAILOVER, CLIENT_PAUSE_WRITE, PAUSE_FOREVER);
+    addReply(c, shared.ok);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1866,7 +2091,8 @@ void replicationBeforeSleep(void) {
         repl.acks_changed = 0;
         processWaitingClients();
     }
-    if (repl.get_ack && repl.backlog && !repl.primary_host) {
+    updateFailover();
+    if (repl.get_ack && repl.backlog && !repl.primary_host && !areClientsPaused()) {
         const char *getack[3] = {"REPLCONF", "GETACK", "*"};
         feedStreamCommand(3, getack);
     }
@@ -2017,7 +2243,7 @@ sds replicationInfoSection(sds info) {
     replBacklog *b = repl.backlog;
     return sdscatprintf(info,
                         "replicas_waiting_psync:0\r\n"
-                        "master_failover_state:no-failover\r\n"
+                        "master_failover_state:%s\r\n"
                         "master_replid:%s\r\n"
                         "master_replid2:%s\r\n"
                         "master_repl_offset:%lld\r\n"
@@ -2026,7 +2252,8 @@ sds replicationInfoSection(sds info) {
                         "repl_backlog_size:%lld\r\n"
                         "repl_backlog_first_byte_offset:%lld\r\n"
                         "repl_backlog_histlen:%lld\r\n",
-                        repl.replid, repl.replid2, repl.offset, repl.second_replid_offset, b != NULL,
+                        failoverStateName(), repl.replid, repl.replid2, repl.offset, repl.second_replid_offset,
+                        b != NULL,
                         repl_conf.backlog_size, b ? b->offset : 0, b ? b->histlen : 0);
 }
 

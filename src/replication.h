@@ -28,6 +28,13 @@
  * WAIT counts the replicas whose ACK reached the client's last write (client->woff);
  * WAITAOF counts them by FACK, and itself by aofFsyncedReplOffset().
  *
+ * FAILOVER [TO host port [FORCE]] [TIMEOUT ms]: the primary pauses writes (its own pause
+ * purpose, so CLIENT UNPAUSE does not lift it; PINGs and GETACKs stop too), waits until a
+ * replica (the named one, or the first) has ACKed the whole stream, turns into its replica
+ * and sends PSYNC <replid> <offset> FAILOVER, on which that replica becomes the primary
+ * and continues the old one's history. A refusal, an unreachable target, the deadline
+ * without FORCE or FAILOVER ABORT make it a plain primary again.
+ *
  * The rest of the server calls the hooks below at fixed points (server.c cron,
  * beforeSleep and processCommand; networking.c client life cycle; db.c/expire.c/
  * evict.c for the replica's expiry and eviction rules; info.c/memory.c for INFO).
