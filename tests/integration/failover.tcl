@@ -136,3 +136,40 @@ start_server {tags {"repl failover"}} {
         }
     }
 }
+
+# Debian's redis-server 7.0 speaks the same handover: FAILOVER on it hands over to us
+# (we accept its PSYNC ... FAILOVER), and ours hands back to it.
+set failover_redis_binary [lindex [auto_execok redis-server] 0]
+if {$::opt(external)} {
+    test "FAILOVER with redis-server 7.0" {
+        skip "not run against an external server"
+    }
+} elseif {$failover_redis_binary eq ""} {
+    test "FAILOVER with redis-server 7.0" {
+        skip "redis-server is not installed (apt-get install redis-server)"
+    }
+} else {
+    start_server [list tags {"repl failover"} binary $failover_redis_binary overrides \
+                      [list save "" repl-diskless-sync-delay 0]] {
+        start_server {} {
+            r replicaof [srv -1 host] [srv -1 port]
+            wait_for_condition 500 20 {[s master_link_status] eq "up"} else {
+                fail "no link: [r info replication]"
+            }
+
+            test "FAILOVER: redis-server 7.0 hands over to us, and we hand back" {
+                r -1 set from-redis 1
+                assert_equal OK [r -1 failover]
+                failover_wait_roles 0 -1
+                r set from-ours 2
+                repl_wait_caught_up 0 -1
+                assert_equal 2 [r -1 get from-ours]
+                assert_equal OK [r failover]
+                failover_wait_roles -1 0
+                r -1 set from-redis-again 3
+                repl_wait_caught_up -1 0
+                assert_equal {1 2 3} [r mget from-redis from-ours from-redis-again]
+            }
+        }
+    }
+}
