@@ -220,6 +220,7 @@ static void abortFailover(const char *why);
 static void clearFailover(void);
 static void unsetPrimary(void);
 static int replicaAddress(client *c, char *ip, size_t len);
+static int onlineReplicaAddress(client *c, char *ip, size_t len);
 
 /* ------------------------------------------------------------------------- */
 /* Configuration                                                               */
@@ -1845,8 +1846,7 @@ static void updateFailover(void) {
         client *r = listNodeValue(ln);
         replicaState *rs = replicaOf(r);
         char ip[NET_IP_STR_LEN];
-        if (rs->state != REPLICA_STATE_ONLINE || rs->ack_off != repl.offset) continue;
-        if (replicaAddress(r, ip, sizeof(ip)) != C_OK) continue;
+        if (onlineReplicaAddress(r, ip, sizeof(ip)) != C_OK || rs->ack_off != repl.offset) continue;
         if (repl.failover_host && (strcasecmp(ip, repl.failover_host) || rs->listening_port != repl.failover_port))
             continue;
         if (!repl.failover_host) {
@@ -2135,6 +2135,12 @@ static int replicaAddress(client *c, char *ip, size_t len) {
     return anetFdToString(c->fd, ip, len, &port, 1) == -1 ? C_ERR : C_OK;
 }
 
+/* The same, for a replica that is streaming (C_ERR otherwise). */
+static int onlineReplicaAddress(client *c, char *ip, size_t len) {
+    if (replicaOf(c)->state != REPLICA_STATE_ONLINE) return C_ERR;
+    return replicaAddress(c, ip, len);
+}
+
 void roleCommand(client *c) {
     if (repl.primary_host) {
         addReplyArrayLen(c, 5);
@@ -2158,7 +2164,7 @@ void roleCommand(client *c) {
             client *r = listNodeValue(ln);
             replicaState *rs = replicaOf(r);
             char ip[NET_IP_STR_LEN];
-            if (rs->state != REPLICA_STATE_ONLINE || replicaAddress(r, ip, sizeof(ip)) != C_OK) continue;
+            if (onlineReplicaAddress(r, ip, sizeof(ip)) != C_OK) continue;
             addReplyArrayLen(c, 3);
             addReplyBulkCString(c, ip);
             addReplyBulkLongLong(c, rs->listening_port);

@@ -303,12 +303,17 @@ static void test_no_gather_serves_what_is_ready(void **state) {
     gatherRigFree(&g);
 }
 
+/* One pipe ready and nothing more to come: a gathering poll waits its whole time. */
+static void readyOneAndGather(gatherRig *g) {
+    gatherRigInit(g);
+    assert_int_equal(write(g->p[0][1], "x", 1), 1);
+    aeGatherNextPoll(g->el, LATE_WRITE_US);
+}
+
 static void test_gather_is_bounded_and_for_one_poll(void **state) {
     (void)state;
     gatherRig g;
-    gatherRigInit(&g);
-    assert_int_equal(write(g.p[0][1], "x", 1), 1);
-    aeGatherNextPoll(g.el, LATE_WRITE_US);
+    readyOneAndGather(&g);
     monotime start = getMonotonicUs();
     assert_int_equal(aeProcessEvents(g.el, AE_FILE_EVENTS), 1);
     assert_true(elapsedUs(start) >= LATE_WRITE_US);
@@ -331,9 +336,7 @@ static long long threadCpuUs(void) {
 static void test_gather_sleeps_rather_than_spins(void **state) {
     (void)state;
     gatherRig g;
-    gatherRigInit(&g);
-    assert_int_equal(write(g.p[0][1], "x", 1), 1);
-    aeGatherNextPoll(g.el, LATE_WRITE_US);
+    readyOneAndGather(&g);
     monotime start = getMonotonicUs();
     long long cpu_start = threadCpuUs();
     assert_int_equal(aeProcessEvents(g.el, AE_FILE_EVENTS), 1);
