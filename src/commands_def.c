@@ -55,36 +55,7 @@ void clientTrackingCommand(struct client *c) __attribute__((weak));
 void clientTrackinginfoCommand(struct client *c) __attribute__((weak));
 void clientUnblockCommand(struct client *c) __attribute__((weak));
 void clientUnpauseCommand(struct client *c) __attribute__((weak));
-void clusterAddslotsCommand(struct client *c) __attribute__((weak));
-void clusterAddslotsrangeCommand(struct client *c) __attribute__((weak));
-void clusterBumpepochCommand(struct client *c) __attribute__((weak));
 void clusterCommand(struct client *c) __attribute__((weak));
-void clusterCountFailureReportsCommand(struct client *c) __attribute__((weak));
-void clusterCountkeysinslotCommand(struct client *c) __attribute__((weak));
-void clusterDelslotsCommand(struct client *c) __attribute__((weak));
-void clusterDelslotsrangeCommand(struct client *c) __attribute__((weak));
-void clusterFailoverCommand(struct client *c) __attribute__((weak));
-void clusterFlushslotsCommand(struct client *c) __attribute__((weak));
-void clusterForgetCommand(struct client *c) __attribute__((weak));
-void clusterGetkeysinslotCommand(struct client *c) __attribute__((weak));
-void clusterHelpCommand(struct client *c) __attribute__((weak));
-void clusterInfoCommand(struct client *c) __attribute__((weak));
-void clusterKeyslotCommand(struct client *c) __attribute__((weak));
-void clusterLinksCommand(struct client *c) __attribute__((weak));
-void clusterMeetCommand(struct client *c) __attribute__((weak));
-void clusterMyidCommand(struct client *c) __attribute__((weak));
-void clusterMyshardidCommand(struct client *c) __attribute__((weak));
-void clusterNodesCommand(struct client *c) __attribute__((weak));
-void clusterReplicasCommand(struct client *c) __attribute__((weak));
-void clusterReplicateCommand(struct client *c) __attribute__((weak));
-void clusterResetCommand(struct client *c) __attribute__((weak));
-void clusterSaveconfigCommand(struct client *c) __attribute__((weak));
-void clusterSetConfigEpochCommand(struct client *c) __attribute__((weak));
-void clusterSetslotCommand(struct client *c) __attribute__((weak));
-void clusterShardsCommand(struct client *c) __attribute__((weak));
-void clusterSlavesCommand(struct client *c) __attribute__((weak));
-void clusterSlotStatsCommand(struct client *c) __attribute__((weak));
-void clusterSlotsCommand(struct client *c) __attribute__((weak));
 void commandCommand(struct client *c) __attribute__((weak));
 void commandCountCommand(struct client *c) __attribute__((weak));
 void commandDocsCommand(struct client *c) __attribute__((weak));
@@ -587,91 +558,91 @@ static const char *const clusterSlaves_tips[] = {"nondeterministic_output", NULL
 static const char *const clusterSlotStats_tips[] = {"nondeterministic_output", "request_policy:all_shards", NULL};
 static const char *const clusterSlots_tips[] = {"nondeterministic_output", NULL};
 static serverCommand cluster_subcommands[] = {
-    {.declared_name = "addslots", .proc = clusterAddslotsCommand, .arity = -3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "addslots", .proc = clusterCommand, .arity = -3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "addslotsrange", .proc = clusterAddslotsrangeCommand, .arity = -4, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "addslotsrange", .proc = clusterCommand, .arity = -4, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "bumpepoch", .proc = clusterBumpepochCommand, .arity = 2, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = clusterBumpepoch_tips,
+    {.declared_name = "bumpepoch", .proc = clusterCommand, .arity = 2, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = clusterBumpepoch_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "count-failure-reports", .proc = clusterCountFailureReportsCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = clusterCountFailureReports_tips,
+    {.declared_name = "count-failure-reports", .proc = clusterCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = clusterCountFailureReports_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "countkeysinslot", .proc = clusterCountkeysinslotCommand, .arity = 3, .flags = CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
+    {.declared_name = "countkeysinslot", .proc = clusterCommand, .arity = 3, .flags = CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "delslots", .proc = clusterDelslotsCommand, .arity = -3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "delslots", .proc = clusterCommand, .arity = -3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "delslotsrange", .proc = clusterDelslotsrangeCommand, .arity = -4, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "delslotsrange", .proc = clusterCommand, .arity = -4, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "failover", .proc = clusterFailoverCommand, .arity = -2, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "failover", .proc = clusterCommand, .arity = -2, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "flushslots", .proc = clusterFlushslotsCommand, .arity = 2, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "flushslots", .proc = clusterCommand, .arity = 2, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "forget", .proc = clusterForgetCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "forget", .proc = clusterCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "getkeysinslot", .proc = clusterGetkeysinslotCommand, .arity = 4, .flags = CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterGetkeysinslot_tips,
+    {.declared_name = "getkeysinslot", .proc = clusterCommand, .arity = 4, .flags = CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterGetkeysinslot_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "help", .proc = clusterHelpCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
+    {.declared_name = "help", .proc = clusterCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "info", .proc = clusterInfoCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterInfo_tips,
+    {.declared_name = "info", .proc = clusterCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterInfo_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "keyslot", .proc = clusterKeyslotCommand, .arity = 3, .flags = CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
+    {.declared_name = "keyslot", .proc = clusterCommand, .arity = 3, .flags = CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "links", .proc = clusterLinksCommand, .arity = 2, .flags = CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterLinks_tips,
+    {.declared_name = "links", .proc = clusterCommand, .arity = 2, .flags = CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterLinks_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "meet", .proc = clusterMeetCommand, .arity = -4, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "meet", .proc = clusterCommand, .arity = -4, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "myid", .proc = clusterMyidCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
+    {.declared_name = "myid", .proc = clusterCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "myshardid", .proc = clusterMyshardidCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterMyshardid_tips,
+    {.declared_name = "myshardid", .proc = clusterCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterMyshardid_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "nodes", .proc = clusterNodesCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterNodes_tips,
+    {.declared_name = "nodes", .proc = clusterCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterNodes_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "replicas", .proc = clusterReplicasCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = clusterReplicas_tips,
+    {.declared_name = "replicas", .proc = clusterCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = clusterReplicas_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "replicate", .proc = clusterReplicateCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "replicate", .proc = clusterCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "reset", .proc = clusterResetCommand, .arity = -2, .flags = CMD_ADMIN|CMD_NOSCRIPT|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "reset", .proc = clusterCommand, .arity = -2, .flags = CMD_ADMIN|CMD_NOSCRIPT|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "saveconfig", .proc = clusterSaveconfigCommand, .arity = 2, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "saveconfig", .proc = clusterCommand, .arity = 2, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "set-config-epoch", .proc = clusterSetConfigEpochCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "set-config-epoch", .proc = clusterCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "setslot", .proc = clusterSetslotCommand, .arity = -4, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
+    {.declared_name = "setslot", .proc = clusterCommand, .arity = -4, .flags = CMD_ADMIN|CMD_STALE|CMD_NO_ASYNC_LOADING, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "shards", .proc = clusterShardsCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterShards_tips,
+    {.declared_name = "shards", .proc = clusterCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterShards_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "slaves", .proc = clusterSlavesCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = clusterSlaves_tips,
+    {.declared_name = "slaves", .proc = clusterCommand, .arity = 3, .flags = CMD_ADMIN|CMD_STALE, .acl_categories = ACL_CATEGORY_ADMIN|ACL_CATEGORY_SLOW|ACL_CATEGORY_DANGEROUS, .tips = clusterSlaves_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "slot-stats", .proc = clusterSlotStatsCommand, .arity = -4, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterSlotStats_tips,
+    {.declared_name = "slot-stats", .proc = clusterCommand, .arity = -4, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterSlotStats_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "slots", .proc = clusterSlotsCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterSlots_tips,
+    {.declared_name = "slots", .proc = clusterCommand, .arity = 2, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW, .tips = clusterSlots_tips,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = NULL,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
     {0}};
@@ -1560,7 +1531,7 @@ serverCommand serverCommandTable[] = {
     {.declared_name = "client", .proc = clientCommand, .arity = -2, .flags = 0, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = client_subcommands,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
-    {.declared_name = "cluster", .proc = clusterCommand, .arity = -2, .flags = 0, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
+    {.declared_name = "cluster", .proc = NULL, .arity = -2, .flags = 0, .acl_categories = ACL_CATEGORY_SLOW, .tips = NULL,
      .key_specs = NULL, .key_specs_num = 0, .subcommands = cluster_subcommands,
      .legacy_first = 0, .legacy_last = 0, .legacy_step = 0},
     {.declared_name = "command", .proc = commandCommand, .arity = -1, .flags = CMD_LOADING|CMD_STALE, .acl_categories = ACL_CATEGORY_SLOW|ACL_CATEGORY_CONNECTION, .tips = command_tips,

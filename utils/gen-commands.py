@@ -4,7 +4,7 @@
 server's own commands from utils/commands-extra.json.
 
 Each entry names its implementation `<name>Command` (subcommands: `<container><Sub>Command`,
-dashes and underscores turned into camel case). The table refers to implementations through
+dashes and underscores turned into camel case; CLUSTER's subcommands share clusterCommand). The table refers to implementations through
 weak symbols, so only commands this binary implements end up registered.
 
 Usage: utils/gen-commands.py [path/to/command-info.json] > src/commands_def.c
@@ -43,9 +43,16 @@ def c_ident(name):
     return parts[0] + "".join(p.capitalize() for p in parts[1:])
 
 
+# Containers whose subcommands all run the container's own implementation, as in Valkey:
+# without cluster mode every CLUSTER subcommand gives the same refusal.
+SHARED_CONTAINER_PROCS = {"cluster"}
+
+
 def proc_name(fullname):
     pieces = fullname.split("|")
     ident = c_ident(pieces[0])
+    if pieces[0] in SHARED_CONTAINER_PROCS:
+        return ident + "Command"
     for sub in pieces[1:]:
         sub_ident = c_ident(sub)
         ident += sub_ident[0].upper() + sub_ident[1:]
@@ -97,6 +104,8 @@ def emit_command(out, cmd, decls):
     ident = c_ident(full.replace("|", "_"))
     proc = proc_name(full)
     decls.append(proc)
+    if full in SHARED_CONTAINER_PROCS:
+        proc = "NULL"  # the container itself runs nothing: an unknown subcommand is an error
     tips = "NULL"
     if cmd["tips"]:
         out.append("static const char *const %s_tips[] = {%s, NULL};" % (ident, ", ".join(c_string(t) for t in cmd["tips"])))
