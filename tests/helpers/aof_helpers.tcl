@@ -214,7 +214,7 @@ proc aof_check {args} {
 # Waits until no rewrite runs or is scheduled on the server behind client c.
 proc aof_wait_rewrite {{c r}} {
     wait_for_condition 1000 10 {
-        [get_info_field $c aof_rewrite_in_progress] eq 0 && [get_info_field $c aof_rewrite_scheduled] eq 0
+        [aof_rewrite_idle_via $c]
     } else {
         fail "the AOF rewrite did not finish"
     }

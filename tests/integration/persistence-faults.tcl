@@ -141,7 +141,7 @@ proc ::pf::wait_bgsave_done {} {
 }
 
 proc ::pf::wait_rewrite_done {} {
-    wait_for_condition 500 10 {[s aof_rewrite_in_progress] == 0 && [s aof_rewrite_scheduled] == 0} else {
+    wait_for_condition 500 10 {[aof_rewrite_idle]} else {
         fail "the AOF rewrite did not finish"
     }
 }

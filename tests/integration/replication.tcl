@@ -557,7 +557,7 @@ start_server {tags {"repl"}} {
             r -1 set p3 v3
             repl_wait_same_digest
             wait_for_condition 100 50 {
-                [s aof_rewrite_in_progress] == 0 && [s aof_rewrite_scheduled] == 0 && [s aof_enabled] == 1
+                [aof_rewrite_idle] && [s aof_enabled] == 1
             } else {
                 fail "the AOF was not rewritten after the full sync"
             }

@@ -152,7 +152,7 @@ start_server {tags {"repl aof"} overrides {appendonly yes auto-aof-rewrite-perce
 
         test "WAITAOF counts a replica once its AOF fsynced the write (everysec)" {
             wait_for_condition 100 50 {
-                [s aof_rewrite_in_progress] == 0 && [s aof_rewrite_scheduled] == 0
+                [aof_rewrite_idle]
             } else {
                 fail "the replica's AOF rewrite after the full sync did not end"
             }
@@ -205,7 +205,7 @@ start_server {tags {"repl aof"} overrides {appendonly yes auto-aof-rewrite-perce
             assert_equal {1 0} [r -1 waitaof 1 1 100]
             r config set appendonly yes
             wait_for_condition 100 50 {
-                [s aof_rewrite_in_progress] == 0 && [s aof_rewrite_scheduled] == 0
+                [aof_rewrite_idle]
             } else {
                 fail "the replica's AOF rewrite did not end"
             }

@@ -210,6 +210,20 @@ proc status {client field} {
     return [getInfoProperty [{*}$client info] $field]
 }
 
+# aof_rewrite_idle ?level?: 1 when one INFO reply of the server shows no AOF rewrite running
+# and none scheduled. Asking twice is racy: the first reply can say "not running" just
+# before a scheduled rewrite starts, the second "not scheduled" just after.
+proc aof_rewrite_idle {{level 0}} {
+    return [aof_rewrite_idle_via [srv $level client]]
+}
+
+# The same through a client command (r, $rd, ...).
+proc aof_rewrite_idle_via {client} {
+    set info [{*}$client info persistence]
+    expr {[getInfoProperty $info aof_rewrite_in_progress] == 0 &&
+          [getInfoProperty $info aof_rewrite_scheduled] == 0}
+}
+
 # s ?level? field: field from INFO of the current (or srv level) server.
 proc s {args} {
     set level 0

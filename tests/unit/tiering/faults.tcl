@@ -161,7 +161,7 @@ start_server [list tags {tiering external:skip} overrides [tier_overrides]] {
         # Without the RDB preamble the rewrite writes commands: the key is left out too.
         r config set aof-use-rdb-preamble no
         r config set appendonly yes
-        wait_for_condition 500 10 {[s aof_rewrite_in_progress] == 0 && [s aof_rewrite_scheduled] == 0} else {
+        wait_for_condition 500 10 {[aof_rewrite_idle]} else {
             fail "AOF rewrite did not finish"
         }
         assert_equal ok [s aof_last_bgrewrite_status]

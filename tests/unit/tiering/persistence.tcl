@@ -44,7 +44,7 @@ proc tier_wait_bgsave {} {
 }
 
 proc tier_wait_aofrw {} {
-    wait_for_condition 500 10 {[s aof_rewrite_in_progress] == 0 && [s aof_rewrite_scheduled] == 0} else {
+    wait_for_condition 500 10 {[aof_rewrite_idle]} else {
         fail "BGREWRITEAOF did not finish"
     }
     assert_equal ok [s aof_last_bgrewrite_status]
