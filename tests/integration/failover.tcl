@@ -118,6 +118,31 @@ start_server {tags {"repl failover"}} {
             repl_wait_caught_up -1 0
         }
 
+        test "FAILOVER's write pause outlasts a CLIENT PAUSE ALL: parked reads run when that ends" {
+            set pid [srv 0 pid]
+            exec kill -STOP $pid
+            r -1 set unacked 3
+            set rd [valkey_deferring_client -1]
+            set wr [valkey_deferring_client -1]
+            assert_equal OK [r -1 failover to [srv 0 host] [srv 0 port]]
+            r -1 client pause 300 all
+            $rd get unacked
+            $wr set during-both 1
+            # Both park; when the client pause ends the read runs, the write waits on. (This
+            # connection sends nothing more until then: it would park too.)
+            after 400
+            wait_for_blocked_clients_count 1 100 10 -1
+            assert_equal 3 [$rd read]
+            after 50
+            assert_equal {} [r -1 get during-both]
+            assert_equal OK [r -1 failover abort]
+            assert_equal OK [$wr read]
+            $rd close
+            $wr close
+            exec kill -CONT $pid
+            repl_wait_caught_up -1 0
+        }
+
         test "FAILOVER TO ... TIMEOUT ... FORCE hands over even to a replica that was late" {
             set pid [srv 0 pid]
             exec kill -STOP $pid
