@@ -220,7 +220,6 @@ static void abortFailover(const char *why);
 static void clearFailover(void);
 static void unsetPrimary(void);
 static int replicaAddress(client *c, char *ip, size_t len);
-static int onlineReplicaAddress(client *c, char *ip, size_t len);
 
 /* ------------------------------------------------------------------------- */
 /* Configuration                                                               */
@@ -1799,6 +1798,21 @@ static client *findReplicaByAddress(const char *host, long port) {
     return NULL;
 }
 
+/* Streaming and has acknowledged the whole stream. */
+static int replicaInSync(client *r) {
+    replicaState *rs = replicaOf(r);
+    return rs->state == REPLICA_STATE_ONLINE && rs->ack_off == repl.offset;
+}
+
+static client *firstReplicaInSync(void) {
+    listIter li;
+    listNode *ln;
+    listRewind(repl.replicas, &li);
+    while ((ln = listNext(&li)))
+        if (replicaInSync(listNodeValue(ln))) return listNodeValue(ln);
+    return NULL;
+}
+
 static void clearFailover(void) {
     sdsfree(repl.failover_host);
     repl.failover_host = NULL;
@@ -1839,25 +1853,17 @@ static void updateFailover(void) {
         handOverTo(repl.failover_host, repl.failover_port);
         return;
     }
-    listIter li;
-    listNode *ln;
-    listRewind(repl.replicas, &li);
-    while ((ln = listNext(&li))) {
-        client *r = listNodeValue(ln);
-        replicaState *rs = replicaOf(r);
+    client *target = repl.failover_host ? findReplicaByAddress(repl.failover_host, repl.failover_port)
+                                        : firstReplicaInSync();
+    if (!target || !replicaInSync(target)) return;
+    if (!repl.failover_host) {
         char ip[NET_IP_STR_LEN];
-        if (onlineReplicaAddress(r, ip, sizeof(ip)) != C_OK || rs->ack_off != repl.offset) continue;
-        if (repl.failover_host && (strcasecmp(ip, repl.failover_host) || rs->listening_port != repl.failover_port))
-            continue;
-        if (!repl.failover_host) {
-            repl.failover_host = sdsnew(ip);
-            repl.failover_port = rs->listening_port;
-        }
-        serverLog(LL_NOTICE, "Failover target %s:%d is synced, failing over.", repl.failover_host,
-                  repl.failover_port);
-        handOverTo(repl.failover_host, repl.failover_port);
-        return;
+        if (replicaAddress(target, ip, sizeof(ip)) != C_OK) return;
+        repl.failover_host = sdsnew(ip);
+        repl.failover_port = replicaOf(target)->listening_port;
     }
+    serverLog(LL_NOTICE, "Failover target %s:%d is synced, failing over.", repl.failover_host, repl.failover_port);
+    handOverTo(repl.failover_host, repl.failover_port);
 }
 
 /* FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT */
@@ -2135,12 +2141,6 @@ static int replicaAddress(client *c, char *ip, size_t len) {
     return anetFdToString(c->fd, ip, len, &port, 1) == -1 ? C_ERR : C_OK;
 }
 
-/* The same, for a replica that is streaming (C_ERR otherwise). */
-static int onlineReplicaAddress(client *c, char *ip, size_t len) {
-    if (replicaOf(c)->state != REPLICA_STATE_ONLINE) return C_ERR;
-    return replicaAddress(c, ip, len);
-}
-
 void roleCommand(client *c) {
     if (repl.primary_host) {
         addReplyArrayLen(c, 5);
@@ -2164,7 +2164,7 @@ void roleCommand(client *c) {
             client *r = listNodeValue(ln);
             replicaState *rs = replicaOf(r);
             char ip[NET_IP_STR_LEN];
-            if (onlineReplicaAddress(r, ip, sizeof(ip)) != C_OK) continue;
+            if (rs->state != REPLICA_STATE_ONLINE || replicaAddress(r, ip, sizeof(ip)) != C_OK) continue;
             addReplyArrayLen(c, 3);
             addReplyBulkCString(c, ip);
             addReplyBulkLongLong(c, rs->listening_port);
